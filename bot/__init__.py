@@ -1,0 +1,1 @@
+"""Rapport: a Slack and Teams bot for healthy client relationships."""

