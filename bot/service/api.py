@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.messages import Form, Message
 
@@ -30,10 +30,29 @@ class Actor:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a command was typed: the channel or conversation id, and whether it is a DM."""
+    """Where a command was typed: the channel or conversation, and whether it is a DM.
+
+    `address` is whatever the channel needs to post there later (Teams: a conversation
+    reference as JSON-safe dict); the service stores it as is and hands it back.
+    """
 
     channel: str | None = None
     direct: bool = True
+    address: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where an outbound message goes: a user's DM (`user`) or a team channel (`channel`).
+
+    `address` is what the channel asked the service to remember for it (Slack: the DM
+    channel id; Teams: the conversation reference), or None if nothing was remembered.
+    """
+
+    tenant: str
+    user: str | None = None
+    channel: str | None = None
+    address: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,13 +60,12 @@ class Submitted:
     """The outcome of a form submission.
 
     `errors` maps question id -> a short message (the form stays open, nothing stored).
-    Otherwise `update` replaces the original check-in message (e.g. Slack DM, Teams card),
+    Otherwise `update` replaces the original check-in message (Slack DM, Teams card),
     and `followups` are extra messages for the same user (e.g. a drift nudge).
     """
 
     errors: Mapping[str, str] = field(default_factory=dict)
     update: Message | None = None
-    message_ref: str | None = None
     followups: tuple[Message, ...] = ()
 
     @property
@@ -58,17 +76,13 @@ class Submitted:
 class Notifier(Protocol):
     """What a channel does for the service when something falls due."""
 
-    async def send_direct(self, tenant: str, user: str, message: Message) -> str | None:
-        """DM `user`. Returns a reference to the sent message (to update it later)."""
+    async def send(self, to: Recipient, message: Message) -> str | None:
+        """Send to a user's DM or a channel. Returns a reference to update it later."""
         ...
 
-    async def update_direct(self, tenant: str, user: str, ref: str, message: Message) -> None:
-        """Replace a message sent earlier by `send_direct`."""
-        ...
-
-    async def post_channel(self, tenant: str, channel: str, message: Message) -> None:
-        """Post in a team channel (the digest)."""
+    async def update(self, to: Recipient, ref: str, message: Message) -> None:
+        """Replace a message sent earlier by `send`."""
         ...
 
 
-__all__ = ["Actor", "Place", "Submitted", "Notifier", "Form", "Message"]
+__all__ = ["Actor", "Place", "Recipient", "Submitted", "Notifier", "Form", "Message"]

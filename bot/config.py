@@ -1,0 +1,84 @@
+"""Settings, read once from the environment at start-up and passed in from there."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None
+    data_dir: Path = Path(".rapport")
+    port: int = 3000
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    teams_enabled: bool = False
+    teams_app_id: str = ""
+    teams_app_password: str = field(default="", repr=False)
+    teams_tenant_id: str = ""
+    encryption_key: str | None = field(default=None, repr=False)
+    allow_plaintext: bool = False
+    prompt_delay_minutes: int = 10
+    retention_days: int | None = None
+    rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
+    prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, low: int = 0) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if value < low:
+        raise ConfigError(f"{name} must be at least {low} (got {value})")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment. Raises ConfigError naming the bad variable."""
+    env = os.environ if env is None else env
+    redis_url = env.get("REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    teams_id = env.get("TEAMS_APP_ID", "")
+    return Settings(
+        redis_url=redis_url,
+        data_dir=Path(env.get("RAPPORT_DATA_DIR") or ".rapport"),
+        port=_int(env, "PORT", 3000, low=1) or 3000,
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=env.get("SLACK_API_URL") or None,
+        teams_enabled=_flag(env, "TEAMS_ENABLED") or bool(teams_id),
+        teams_app_id=teams_id,
+        teams_app_password=env.get("TEAMS_APP_PASSWORD", ""),
+        teams_tenant_id=env.get("TEAMS_APP_TENANT_ID", ""),
+        encryption_key=env.get("RAPPORT_ENCRYPTION_KEY") or None,
+        allow_plaintext=_flag(env, "RAPPORT_ALLOW_PLAINTEXT"),
+        prompt_delay_minutes=_int(env, "RAPPORT_PROMPT_DELAY_MINUTES", 10) or 0,
+        retention_days=_int(env, "RAPPORT_RETENTION_DAYS", None, low=1),
+    )
