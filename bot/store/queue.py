@@ -1,0 +1,485 @@
+"""The durable due-queue: what is due lives in Redis as data, so any number of workers can poll.
+
+Layout (all keys under the `{queue}` hash tag, so every script runs in one Cluster slot):
+
+- `QUEUE_JOBS`   hash  id -> job JSON (the job as it was put)
+- `QUEUE_DUE`    zset  id -> when to try it next (epoch seconds)
+- `QUEUE_LEASES` zset  id -> lease expiry; a job is in exactly one of DUE and LEASES
+- `QUEUE_OWNERS` hash  id -> "<attempt> <token>" of its latest claim (kept across retries
+  so the attempt count survives; a token owns a job only while the job is in LEASES)
+- `QUEUE_POISON` hash  id -> raw value that could not be read or kept failing
+- `queue_done(id)`     string, SET NX EX: the idempotency key (see `DueQueue.begin`)
+
+Every state change is one Lua script (one round trip, atomic), using only Redis 6.2 commands.
+Works with clients made with or without `decode_responses`.
+
+Job ids must name one occurrence (e.g. `checkin:<tenant>:<relationship>:<session>`): once an
+id is done, putting it again is a no-op for as long as its idempotency key lives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.store import keys
+
+log = logging.getLogger(__name__)
+
+JOB_VERSION = 1
+MAX_CLAIM = 1000  # Lua's unpack() has a stack limit; claims are batched well below it
+DONE_TTL_SECONDS = 7 * 24 * 3600
+BACKOFF_SECONDS = (30.0, 120.0, 600.0, 1800.0, 3600.0)  # by attempt; the last one is the cap
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    tenant: str
+    due: float  # epoch seconds: when it was put for (retries move only its place in the queue)
+    payload: Mapping[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "v": JOB_VERSION,
+                "id": self.id,
+                "kind": self.kind,
+                "tenant": self.tenant,
+                "due": self.due,
+                "payload": dict(self.payload),
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Job:
+        """Parse a stored job; ValueError for anything that is not a version-1 job."""
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("v") != JOB_VERSION:
+            raise ValueError(f"not a version {JOB_VERSION} job")
+        for name in ("id", "kind", "tenant"):
+            if not isinstance(data.get(name), str):
+                raise ValueError(f"job field {name!r} must be a string")
+        due = data.get("due")
+        if isinstance(due, bool) or not isinstance(due, int | float):
+            raise ValueError("job field 'due' must be a number")
+        if not isinstance(data.get("payload"), dict):
+            raise ValueError("job field 'payload' must be an object")
+        return cls(data["id"], data["kind"], data["tenant"], float(due), data["payload"])
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: Job
+    token: str
+    attempt: int  # 1 on the first claim, counting lease expiries and retries
+
+
+def _s(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _num(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"time must be finite, got {value!r}")
+    return repr(float(value))
+
+
+# Shared Lua: does `token` own job `id` right now? (token matches and the lease is held)
+_OWNER_OF = """
+local function token_of(owner)
+  if not owner then return nil end
+  return string.match(owner, '^%d+ (.*)$')
+end
+"""
+
+# Move every lease that expired at or before `now` back to DUE, due `now`. Returns the count.
+_REAP_FN = """
+local function reap(due, leases, now)
+  local total = 0
+  while true do
+    local ids = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, 1000)
+    if #ids == 0 then return total end
+    redis.call('ZREM', leases, unpack(ids))
+    local pairs_ = {}
+    for _, id in ipairs(ids) do
+      pairs_[#pairs_ + 1] = now
+      pairs_[#pairs_ + 1] = id
+    end
+    redis.call('ZADD', due, unpack(pairs_))
+    total = total + #ids
+    if #ids < 1000 then return total end
+  end
+end
+"""
+
+# KEYS: due, leases, jobs, owners, poison, done   ARGV: id, due, json
+_PUT = """
+if redis.call('EXISTS', KEYS[6]) == 1 then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
+return 1
+"""
+
+# KEYS: due, leases, jobs, owners, poison   ARGV: id
+_CANCEL = """
+local n = redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
+return n
+"""
+
+# KEYS: due, leases
+_REAP = (
+    _REAP_FN
+    + """
+return reap(KEYS[1], KEYS[2], ARGV[1])
+"""
+)
+
+# KEYS: due, leases, jobs, owners, poison   ARGV: now, limit, lease_until, token_prefix
+# Returns {{id, token, attempt, json}..., poisoned ids}.
+_CLAIM = (
+    _REAP_FN
+    + """
+local due, leases, jobs, owners, poison = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local now, until_, prefix = ARGV[1], ARGV[3], ARGV[4]
+reap(due, leases, now)
+local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {{}, {}} end
+redis.call('ZREM', due, unpack(ids))
+local raws = redis.call('HMGET', jobs, unpack(ids))
+local prev = redis.call('HMGET', owners, unpack(ids))
+local claimed, poisoned, lease_args, owner_args = {}, {}, {}, {}
+for i, id in ipairs(ids) do
+  local raw = raws[i]
+  if raw then  -- a due entry without a job body cannot happen through this module; drop it
+    local ok, value = pcall(cjson.decode, raw)
+    if ok and type(value) == 'table' then
+      local attempt = 1
+      if prev[i] then attempt = (tonumber(string.match(prev[i], '^(%d+)')) or 0) + 1 end
+      local token = prefix .. '.' .. i
+      owner_args[#owner_args + 1] = id
+      owner_args[#owner_args + 1] = attempt .. ' ' .. token
+      lease_args[#lease_args + 1] = until_
+      lease_args[#lease_args + 1] = id
+      claimed[#claimed + 1] = {id, token, attempt, raw}
+    else
+      redis.call('HSET', poison, id, raw)
+      redis.call('HDEL', jobs, id)
+      redis.call('HDEL', owners, id)
+      poisoned[#poisoned + 1] = id
+    end
+  end
+end
+if #owner_args > 0 then
+  redis.call('HSET', owners, unpack(owner_args))
+  redis.call('ZADD', leases, unpack(lease_args))
+end
+return {claimed, poisoned}
+"""
+)
+
+# KEYS: owners, leases, done   ARGV: id, token, ttl
+_BEGIN = (
+    _OWNER_OF
+    + """
+if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return 0 end
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+if redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return 1 end
+-- already set: by this very claim (a resent command after a lost reply) it is still ours
+if redis.call('GET', KEYS[3]) == ARGV[2] then return 1 end
+return 0
+"""
+)
+
+# KEYS: owners, leases, jobs, done   ARGV: id, token, ttl
+_COMPLETE = (
+    _OWNER_OF
+    + """
+if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return 0 end
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+)
+
+# KEYS: owners, leases, due, done   ARGV: id, token, at
+_RETRY = (
+    _OWNER_OF
+    + """
+if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return 0 end
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+-- this claim's begin failed to send: lift its gate so the next attempt may send
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+return 1
+"""
+)
+
+# KEYS: owners, leases, jobs, poison, done   ARGV: id, token
+_BURY = (
+    _OWNER_OF
+    + """
+if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return 0 end
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+local raw = redis.call('HGET', KEYS[3], ARGV[1])
+if raw then redis.call('HSET', KEYS[4], ARGV[1], raw) end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+-- it was never sent: lift this claim's gate, so putting the job again works
+if redis.call('GET', KEYS[5]) == ARGV[2] then redis.call('DEL', KEYS[5]) end
+return 1
+"""
+)
+
+
+class DueQueue:
+    """A sorted set of jobs by due time, claimed with a lease, sent behind an idempotency key.
+
+    The guarantee, for a worker that follows claim -> begin -> send -> complete (see `drain`):
+    each job's side effect happens at most once, and exactly once unless a worker dies (or its
+    send fails after the message went out) between `begin` and `complete`. A worker that crashes
+    after `claim` loses nothing: its lease expires and `reap` (also run by every `claim`) puts
+    the job back. A slow worker whose lease expired cannot send twice: `begin` is a SET NX on
+    the job's idempotency key and only a token that still holds the lease can take it.
+    """
+
+    def __init__(
+        self, redis: Redis, lease_seconds: float = 60.0, done_ttl: float = DONE_TTL_SECONDS
+    ) -> None:
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        self.redis = redis
+        self.lease_seconds = float(lease_seconds)
+        self.done_ttl = max(1, math.ceil(done_ttl))
+        self._put = redis.register_script(_PUT)
+        self._cancel = redis.register_script(_CANCEL)
+        self._reap = redis.register_script(_REAP)
+        self._claim = redis.register_script(_CLAIM)
+        self._begin = redis.register_script(_BEGIN)
+        self._complete = redis.register_script(_COMPLETE)
+        self._retry = redis.register_script(_RETRY)
+        self._bury = redis.register_script(_BURY)
+
+    _STATE = (keys.QUEUE_DUE, keys.QUEUE_LEASES, keys.QUEUE_JOBS, keys.QUEUE_OWNERS)
+
+    async def put(self, job: Job) -> bool:
+        """Schedule `job`, or reschedule it by id (new due time and payload).
+
+        A job in flight is taken back (its worker's lease is revoked, so it will not send).
+        No-op, returning False, if the id is already done or being sent.
+        """
+        if not job.id:
+            raise ValueError("a job needs an id")
+        raw = job.to_json()
+        args = [job.id, _num(job.due), raw]
+        done = await self._put(
+            keys=[*self._STATE, keys.QUEUE_POISON, keys.queue_done(job.id)], args=args
+        )
+        return bool(done)
+
+    async def cancel(self, job_id: str) -> bool:
+        """Forget a job wherever it is; a worker holding it loses its lease.
+
+        True if it was queued.
+        """
+        n = await self._cancel(keys=[*self._STATE, keys.QUEUE_POISON], args=[job_id])
+        return bool(n)
+
+    async def get(self, job_id: str) -> Job | None:
+        raw = await self.redis.hget(keys.QUEUE_JOBS, job_id)
+        return None if raw is None else Job.from_json(raw)
+
+    async def size(self) -> int:
+        """Jobs waiting or in flight (leased)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(keys.QUEUE_DUE)
+            pipe.zcard(keys.QUEUE_LEASES)
+            waiting, leased = await pipe.execute()
+        return int(waiting) + int(leased)
+
+    async def due_count(self, now: float) -> int:
+        """Jobs due at `now` and not claimed (expired leases count once reaped)."""
+        return int(await self.redis.zcount(keys.QUEUE_DUE, "-inf", _num(now)))
+
+    async def poisoned(self) -> dict[str, str]:
+        """Jobs set aside: id -> the raw value kept for a human to look at."""
+        found = await self.redis.hgetall(keys.QUEUE_POISON)
+        return {_s(k): _s(v) for k, v in found.items()}
+
+    async def reap(self, now: float) -> int:
+        """Put every job whose lease expired by `now` back in the queue, due now."""
+        return int(await self._reap(keys=[keys.QUEUE_DUE, keys.QUEUE_LEASES], args=[_num(now)]))
+
+    async def claim(self, now: float, limit: int = 100, owner: str = "") -> list[Claim]:
+        """Lease up to `limit` jobs due at `now`, earliest first, for `lease_seconds`.
+
+        Reaps expired leases first, in the same script. Unreadable jobs are moved to
+        QUEUE_POISON with a warning and do not hold up the others.
+        """
+        if not 1 <= limit <= MAX_CLAIM:
+            raise ValueError(f"limit must be 1..{MAX_CLAIM}")
+        prefix = f"{owner}:{secrets.token_hex(8)}" if owner else secrets.token_hex(8)
+        until = _num(now + self.lease_seconds)
+        claimed, poisoned = await self._claim(
+            keys=[*self._STATE, keys.QUEUE_POISON], args=[_num(now), limit, until, prefix]
+        )
+        for job_id in poisoned:
+            log.warning("due-queue: job %s is unreadable JSON; moved to poison", _s(job_id))
+        claims = []
+        for job_id, token, attempt, raw in claimed:
+            job_id, token = _s(job_id), _s(token)
+            try:
+                job = Job.from_json(raw)
+            except ValueError as e:
+                await self._bury_held(job_id, token)
+                log.warning("due-queue: job %s is not a valid job (%s); moved to poison", job_id, e)
+                continue
+            claims.append(Claim(job, token, int(attempt)))
+        return claims
+
+    async def begin(self, claim: Claim) -> bool:
+        """The idempotency gate: call right before the side effect; send only if True.
+
+        Atomically, if `claim` still holds its lease, SET NX the job's idempotency key
+        (`queue_done(id)`, value = the token). False means: the lease was lost (the job is
+        someone else's now), or some claim already began this job, i.e. it was sent or is being
+        sent; the caller must not send, and should `complete` to drop its copy.
+
+        Why at-most-once from here: once the key is set nothing can tell "sent" from "about to
+        send" after a crash, and Redis cannot be in one transaction with Slack or Teams. The two
+        choices are to resend (a practitioner may get the same check-in twice) or to drop (one
+        check-in is lost, seen in the log and covered by the unanswered-check-in reminder).
+        A duplicate DM is the worse failure for this product, so a worker that dies between
+        `begin` and the send loses that one message; the window is one HTTP call wide. If the
+        send fails with an exception, the worker calls `retry`, which lifts the gate again.
+        Calling `begin` twice with the same claim returns True both times (safe to resend).
+        """
+        n = await self._begin(
+            keys=[keys.QUEUE_OWNERS, keys.QUEUE_LEASES, keys.queue_done(claim.job.id)],
+            args=[claim.job.id, claim.token, self.done_ttl],
+        )
+        return bool(n)
+
+    async def complete(self, claim: Claim) -> bool:
+        """Remove the job for good and keep its idempotency key for `done_ttl`.
+
+        False if the lease was lost (reaped, reclaimed, rescheduled or cancelled): nothing changed.
+        """
+        n = await self._complete(
+            keys=[
+                keys.QUEUE_OWNERS,
+                keys.QUEUE_LEASES,
+                keys.QUEUE_JOBS,
+                keys.queue_done(claim.job.id),
+            ],
+            args=[claim.job.id, claim.token, self.done_ttl],
+        )
+        return bool(n)
+
+    async def retry(self, claim: Claim, at: float) -> bool:
+        """Give the job back, due at `at` (backoff), if `claim` still holds it.
+
+        Also lifts the idempotency gate this claim took in `begin`: the handler raised, so the
+        message is taken as not sent. False if the lease was lost: nothing changed.
+        """
+        n = await self._retry(
+            keys=[
+                keys.QUEUE_OWNERS,
+                keys.QUEUE_LEASES,
+                keys.QUEUE_DUE,
+                keys.queue_done(claim.job.id),
+            ],
+            args=[claim.job.id, claim.token, _num(at)],
+        )
+        return bool(n)
+
+    async def bury(self, claim: Claim) -> bool:
+        """Move a held job to QUEUE_POISON (raw JSON kept) so it is never tried again."""
+        return await self._bury_held(claim.job.id, claim.token)
+
+    async def _bury_held(self, job_id: str, token: str) -> bool:
+        n = await self._bury(
+            keys=[
+                keys.QUEUE_OWNERS,
+                keys.QUEUE_LEASES,
+                keys.QUEUE_JOBS,
+                keys.QUEUE_POISON,
+                keys.queue_done(job_id),
+            ],
+            args=[job_id, token],
+        )
+        return bool(n)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based): 30s, 2m, 10m, 30m, 1h."""
+    return BACKOFF_SECONDS[min(max(attempt, 1), len(BACKOFF_SECONDS)) - 1]
+
+
+async def drain(
+    queue: DueQueue,
+    handle: Callable[[Job], Awaitable[None]],
+    now: float,
+    limit: int = 100,
+    worker: str = "",
+    max_attempts: int = MAX_ATTEMPTS,
+) -> int:
+    """Claim what is due at `now` and run `handle` on each job, once. Returns how many ran.
+
+    `handle` performs the side effect (sends the DM). It must raise only when the message did
+    not go out: the job is then retried with backoff, and after `max_attempts` it is buried in
+    QUEUE_POISON. A job whose gate is already taken (a crashed or slow earlier claim) is dropped.
+    """
+    handled = 0
+    for claim in await queue.claim(now, limit, owner=worker):
+        job = claim.job
+        if not await queue.begin(claim):
+            # Sent (or being sent) by an earlier claim, or no longer ours: drop our copy.
+            await queue.complete(claim)
+            log.info("due-queue %s: job %s already begun elsewhere; skipped", worker, job.id)
+            continue
+        try:
+            await handle(job)
+        except Exception:
+            if claim.attempt >= max_attempts:
+                await queue.bury(claim)
+                log.warning(
+                    "due-queue %s: job %s failed %d times; moved to poison",
+                    worker,
+                    job.id,
+                    claim.attempt,
+                    exc_info=True,
+                )
+            else:
+                await queue.retry(claim, now + backoff(claim.attempt))
+                log.warning(
+                    "due-queue %s: job %s failed (attempt %d); retrying in %.0fs",
+                    worker,
+                    job.id,
+                    claim.attempt,
+                    backoff(claim.attempt),
+                    exc_info=True,
+                )
+            continue
+        handled += 1
+        if not await queue.complete(claim):
+            log.warning("due-queue %s: job %s sent but its lease was lost", worker, job.id)
+    return handled
