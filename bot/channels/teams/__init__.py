@@ -1,0 +1,88 @@
+"""Microsoft Teams (Bot Framework): `POST /api/messages` and the outbound notifier.
+
+Kept thin and self-contained: a move to the Microsoft 365 Agents SDK replaces this
+package only. `cards` renders core messages, `bot` handles turns, `notifier` posts
+outside a turn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+
+from bot.channels.teams.bot import RapportTeamsBot
+from bot.channels.teams.notifier import TeamsNotifier
+from bot.config import Settings
+from bot.core.messages import text
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str | None
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    """Empty id and password: local/emulator mode, no auth either way."""
+    single = bool(settings.teams_tenant_id)
+    return BotConfig(
+        APP_ID=settings.teams_app_id,
+        APP_PASSWORD=settings.teams_app_password,
+        APP_TYPE="SingleTenant" if single else "MultiTenant",
+        APP_TENANTID=settings.teams_tenant_id or None,
+    )
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config(settings)))
+
+    async def on_error(turn_context: TurnContext, error: Exception) -> None:
+        log.error("teams: turn failed", exc_info=error)
+        from bot.channels.teams import cards  # noqa: PLC0415
+
+        try:
+            await turn_context.send_activity(cards.to_activity(text(SORRY)))
+        except Exception:  # noqa: BLE001 - the connector itself may be what failed
+            log.exception("teams: could not report the failure")
+
+    adapter.on_turn_error = on_error
+    return adapter
+
+
+def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
+    """Add `POST /api/messages` and register the Teams notifier with the service."""
+    adapter = create_adapter(settings)
+    bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id)
+    rapport.register("teams", TeamsNotifier(adapter, app_id=settings.teams_app_id))
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        # botbuilder answers a body that is not an activity with a 500; say 400 instead
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return web.json_response({"error": "body is not an activity"}, status=400)
+        response = await adapter.process(request, bot)
+        return response or web.Response(status=201)
+
+    app.router.add_post("/api/messages", messages)

@@ -1,0 +1,267 @@
+"""The domain's records: relationships, check-ins, practitioners, digests, aggregates.
+
+Frozen dataclasses with plain-JSON codecs (`to_dict` / `from_dict`); the store adds the
+version field and the encryption of free text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+ACTIVE, PAUSED, CLOSED = "active", "paused", "closed"
+PENDING, ANSWERED, MISSED = "pending", "answered", "missed"
+SESSION, MIDWAY, ANNUAL, EARLY = "session", "midway", "annual", "early"
+REVIEW_KINDS = (MIDWAY, ANNUAL, EARLY)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: str
+    tenant: str
+    owner: str
+    alias: str
+    tz: str
+    created: datetime
+    started: datetime  # anniversaries count from here
+    planned_sessions: int | None = None  # None: open-ended
+    cadence_days: int | None = None
+    cadence_monthly: bool = False
+    first_session: datetime | None = None  # naive local wall time of session 1
+    length_minutes: int = 60
+    status: str = ACTIVE
+    sessions_held: int = 0
+    entries: int = 0  # check-ins and reviews created so far (their numbers)
+    next_session: int = 1  # the next scheduled session's number
+    reviews_done: tuple[str, ...] = ()  # review keys: "midway:4", "midway:6m", "annual:1"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.first_session is not None and (self.cadence_days or self.cadence_monthly) > 0
+
+    @property
+    def open_ended(self) -> bool:
+        return self.planned_sessions is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "owner": self.owner,
+            "alias": self.alias,
+            "tz": self.tz,
+            "created": _iso(self.created),
+            "started": _iso(self.started),
+            "planned_sessions": self.planned_sessions,
+            "cadence_days": self.cadence_days,
+            "cadence_monthly": self.cadence_monthly,
+            "first_session": _iso(self.first_session),
+            "length_minutes": self.length_minutes,
+            "status": self.status,
+            "sessions_held": self.sessions_held,
+            "entries": self.entries,
+            "next_session": self.next_session,
+            "reviews_done": list(self.reviews_done),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Relationship:
+        return cls(
+            **{
+                **d,
+                "created": _dt(d["created"]),
+                "started": _dt(d["started"]),
+                "first_session": _dt(d.get("first_session")),
+                "reviews_done": tuple(d.get("reviews_done", ())),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One session check-in or review. `number` is its place in the relationship."""
+
+    relationship: str
+    number: int
+    kind: str  # session | midway | annual | early
+    session: int  # the session it follows (for a review: sessions held when it started)
+    session_at: datetime
+    created: datetime
+    asked: tuple[str, ...]  # contrast ids
+    status: str = PENDING
+    reminders: int = 0
+    answered_at: datetime | None = None
+    edited_at: datetime | None = None
+    ratings: Mapping[str, int] = field(default_factory=dict)  # contrast id -> 1..5
+    process: Mapping[str, int] = field(default_factory=dict)  # e.g. helpful -> 1..5
+    texts: Mapping[str, str] = field(default_factory=dict, repr=False)  # free text, plain here
+    scores: Mapping[str, Any] | None = None  # Scores.to_dict()
+    message_ref: str | None = None
+
+    @property
+    def is_review(self) -> bool:
+        return self.kind != SESSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "relationship": self.relationship,
+            "number": self.number,
+            "kind": self.kind,
+            "session": self.session,
+            "session_at": _iso(self.session_at),
+            "created": _iso(self.created),
+            "asked": list(self.asked),
+            "status": self.status,
+            "reminders": self.reminders,
+            "answered_at": _iso(self.answered_at),
+            "edited_at": _iso(self.edited_at),
+            "ratings": dict(self.ratings),
+            "process": dict(self.process),
+            "texts": dict(self.texts),
+            "scores": self.scores,
+            "message_ref": self.message_ref,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CheckIn:
+        return cls(
+            **{
+                **d,
+                "session_at": _dt(d["session_at"]),
+                "created": _dt(d["created"]),
+                "answered_at": _dt(d.get("answered_at")),
+                "edited_at": _dt(d.get("edited_at")),
+                "asked": tuple(d["asked"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    tenant: str
+    user: str
+    tz: str = "UTC"
+    address: Mapping[str, Any] | None = None  # how the channel reaches them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "user": self.user, "tz": self.tz, "address": self.address}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Practitioner:
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    tenant: str
+    channel: str
+    weekday: int  # 0 = Monday
+    at: str  # "HH:MM" local
+    tz: str
+    address: Mapping[str, Any] | None = None
+    created_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "channel": self.channel,
+            "weekday": self.weekday,
+            "at": self.at,
+            "tz": self.tz,
+            "address": self.address,
+            "created_by": self.created_by,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DigestSchedule:
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One answered check-in as history shows it (no free text)."""
+
+    number: int
+    kind: str
+    session: int
+    at: datetime
+    overall: float | None
+    groups: Mapping[str, float]
+    helpful: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "session": self.session,
+            "at": _iso(self.at),
+            "overall": self.overall,
+            "groups": dict(self.groups),
+            "helpful": self.helpful,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Summary:
+        return cls(**{**d, "at": _dt(d["at"])})
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Running figures per relationship, so history and digests never scan old check-ins.
+
+    `recent` keeps the last RECENT answered check-ins; `weeks` the last WEEKS ISO weeks.
+    """
+
+    sent: int = 0
+    answered: int = 0
+    missed: int = 0
+    recent: tuple[Summary, ...] = ()
+    drift: Mapping[str, Any] | None = None  # DriftState.to_dict()
+    drifting: bool = False
+    drift_group: str | None = None
+    weeks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    RECENT = 12
+    WEEKS = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "answered": self.answered,
+            "missed": self.missed,
+            "recent": [s.to_dict() for s in self.recent],
+            "drift": self.drift,
+            "drifting": self.drifting,
+            "drift_group": self.drift_group,
+            "weeks": {k: dict(v) for k, v in self.weeks.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Aggregate:
+        return cls(
+            **{**d, "recent": tuple(Summary.from_dict(s) for s in d.get("recent", ()))}
+        )
+
+    def with_summary(self, summary: Summary) -> Aggregate:
+        kept = [s for s in self.recent if s.number != summary.number] + [summary]
+        kept.sort(key=lambda s: s.number)
+        return replace(self, recent=tuple(kept[-self.RECENT :]))
+
+    def count(self, week: str, **deltas: int) -> Aggregate:
+        """Add to this ISO week's counters (sessions, sent, answered, missed)."""
+        weeks = {k: dict(v) for k, v in self.weeks.items()}
+        row = weeks.setdefault(week, {})
+        for name, delta in deltas.items():
+            row[name] = row.get(name, 0) + delta
+        kept = dict(sorted(weeks.items())[-self.WEEKS :])
+        return replace(self, weeks=kept)

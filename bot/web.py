@@ -1,0 +1,40 @@
+"""The aiohttp app: one server for Slack, Teams, health and metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.config import Settings
+from bot.service.app import Rapport
+
+RAPPORT_KEY = web.AppKey("rapport", Rapport)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    rapport = request.app[RAPPORT_KEY]
+    if await rapport.healthy():
+        return web.json_response({"status": "ok", "redis": "ok"})
+    return web.json_response({"status": "unavailable", "redis": "down"}, status=503)
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    body = generate_latest()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(rapport: Rapport, settings: Settings) -> web.Application:
+    """Routes for every enabled channel. Channels mount themselves; this file knows no platform."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[RAPPORT_KEY] = rapport
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if settings.slack_enabled:
+        from bot.channels import slack  # noqa: PLC0415 - optional channel
+
+        slack.mount(app, rapport, settings)
+    if settings.teams_enabled:
+        from bot.channels import teams  # noqa: PLC0415 - optional channel
+
+        teams.mount(app, rapport, settings)
+    return app
