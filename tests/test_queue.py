@@ -8,10 +8,12 @@ from collections import Counter
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from bot.store import keys
 from bot.store.queue import Claim, DueQueue, Job, drain
+from bot.store.server import EmbeddedRedis, free_port
 
 T0 = 1_767_600_000.0  # a fixed instant; tests pass time explicitly and never sleep on it
 LEASE = 60.0
@@ -107,6 +109,20 @@ async def test_put_of_a_done_job_is_a_no_op(queue: DueQueue) -> None:
     assert await queue.claim(T0 + 10) == []
 
 
+async def test_rescheduling_a_job_in_flight_takes_it_back_from_its_worker(
+    queue: DueQueue,
+) -> None:
+    await queue.put(checkin(1))
+    [stale] = await queue.claim(T0)
+    await queue.put(Job(checkin(1).id, "checkin", "slack:T1", T0 + 600, {"session": 2}))
+    assert not await queue.begin(stale)  # the old version is not sent
+    assert await queue.claim(T0 + 599) == []
+    [fresh] = await queue.claim(T0 + 600)
+    assert fresh.job.payload == {"session": 2}
+    assert await queue.begin(fresh)
+    assert await queue.begin(fresh)  # the same claim may ask again (a resent command)
+
+
 async def test_cancel_removes_a_waiting_or_leased_job(queue: DueQueue) -> None:
     await queue.put(checkin(1))
     await queue.put(checkin(2))
@@ -139,6 +155,38 @@ def test_every_queue_key_is_in_one_cluster_slot() -> None:
     names = [keys.QUEUE_DUE, keys.QUEUE_JOBS, keys.QUEUE_LEASES, keys.QUEUE_OWNERS]
     names += [keys.QUEUE_POISON, keys.queue_done("checkin:slack:T1:rel1:1")]
     assert len({key_slot(n.encode()) for n in names}) == 1
+
+
+async def test_runs_on_redis_cluster(tmp_path) -> None:
+    """A one-node Redis Cluster still refuses scripts whose keys span slots (CROSSSLOT)."""
+    port = free_port()
+    server = EmbeddedRedis(
+        tmp_path,
+        port=port,
+        extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "n.conf"),
+    ).start()
+    try:
+        admin = aioredis.Redis(port=port)
+        await admin.execute_command("CLUSTER", "ADDSLOTS", *range(16384))
+        for _ in range(200):  # the node takes a moment to call its slots served
+            if b"cluster_state:ok" in await admin.execute_command("CLUSTER", "INFO"):
+                break
+            await asyncio.sleep(0.05)
+        await admin.aclose()
+        cluster = RedisCluster(host="127.0.0.1", port=port, decode_responses=True)
+        queue = DueQueue(cluster)
+        await queue.put(checkin(1))
+        await queue.put(checkin(2, T0 + 5))
+        [claim] = await queue.claim(T0)
+        assert await queue.begin(claim) and await queue.complete(claim)
+        [other] = await queue.claim(T0 + 5)
+        assert await queue.retry(other, T0 + 50)
+        assert await queue.reap(T0 + 100) == 0 and await queue.size() == 1
+        await queue.cancel(other.job.id)
+        assert await queue.size() == 0
+        await cluster.aclose()
+    finally:
+        server.stop()
 
 
 # --- leases ----------------------------------------------------------------------------
@@ -235,11 +283,11 @@ async def test_drain_backs_off_then_buries_a_job_that_keeps_failing(
 async def test_drain_sends_once_after_a_failed_attempt(queue: DueQueue) -> None:
     await queue.put(checkin(1))
     sent: list[str] = []
-    fail = [True]
+    failures = [ConnectionError("timeout before the request went out")]
 
     async def flaky(job: Job) -> None:
-        if fail.pop() if fail else False:
-            raise ConnectionError("timeout before the request went out")
+        if failures:
+            raise failures.pop()
         sent.append(job.id)
 
     assert await drain(queue, flaky, T0) == 0
