@@ -290,10 +290,10 @@ class DueQueue:
             raise ValueError("a job needs an id")
         raw = job.to_json()
         args = [job.id, _num(job.due), raw]
-        done = await self._put(
+        stored = await self._put(
             keys=[*self._STATE, keys.QUEUE_POISON, keys.queue_done(job.id)], args=args
         )
-        return bool(done)
+        return bool(stored)
 
     async def cancel(self, job_id: str) -> bool:
         """Forget a job wherever it is; a worker holding it loses its lease.
