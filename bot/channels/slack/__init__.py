@@ -1,0 +1,108 @@
+"""The Slack channel: slack-bolt on Rapport's one aiohttp server (or Socket Mode).
+
+A translator only: Slack requests become `Rapport` calls, core messages become Block Kit
+(in `render`, the one place that builds it). Nothing here talks to Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack import checkin, commands, home
+from bot.channels.slack.dedupe import retry_guard
+from bot.channels.slack.notifier import PACE_SECONDS, Pacer, SlackNotifier
+from bot.channels.slack.people import People
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_API_URL = "https://slack.com/api/"
+BOLT_KEY = web.AppKey("slack_bolt", AsyncApp)
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """Every Web API call (auth.test included) goes to SLACK_API_URL; 429s wait Retry-After."""
+    base_url = settings.slack_api_url or DEFAULT_API_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def build(
+    rapport: Any, settings: Settings, *, pace: float = PACE_SECONDS
+) -> tuple[AsyncApp, SlackNotifier]:
+    """The bolt app with every listener, and the notifier that sends through it."""
+    client = web_client(settings)
+    app = AsyncApp(
+        client=client,
+        # Request verification stays on: an HTTP request needs Slack's signature.
+        # Socket Mode requests come over Slack's own authenticated socket instead.
+        signing_secret=settings.slack_signing_secret or "",
+        logger=logging.getLogger("bot.channels.slack.bolt"),
+    )
+    notifier = SlackNotifier(client, Pacer(interval=pace))
+    people = People(rapport, rapport.clock)
+    app.middleware(retry_guard(rapport))
+    commands.register(app, rapport, people, notifier)
+    checkin.register(app, rapport, people, notifier)
+    home.register(app, rapport, people)
+    return app, notifier
+
+
+def mount(
+    app: web.Application, rapport: Any, settings: Settings, *, pace: float = PACE_SECONDS
+) -> None:
+    """Serve Slack on `app`: POST /slack/events, or a Socket Mode connection."""
+    bolt, notifier = build(rapport, settings, pace=pace)
+    app[BOLT_KEY] = bolt
+    rapport.register("slack", notifier)
+    if settings.socket_mode:
+        _connect_socket_mode(app, bolt, settings.slack_app_token or "")
+        return
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_post(EVENTS_PATH, slack_events)
+
+
+def _connect_socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> None:
+    # Imported here: the websocket client is only needed in Socket Mode.
+    from slack_bolt.adapter.socket_mode.async_handler import (  # noqa: PLC0415
+        AsyncSocketModeHandler,
+    )
+
+    handler = AsyncSocketModeHandler(bolt, app_token)
+
+    async def connect(_app: web.Application) -> None:
+        # connect_async, not start_async: the latter blocks forever on a shared loop.
+        await handler.connect_async()
+        log.info("Slack Socket Mode connected")
+
+    async def disconnect(_app: web.Application) -> None:
+        await handler.close_async()
+
+    app.on_startup.append(connect)
+    app.on_cleanup.append(disconnect)
+
+
+__all__ = ["mount", "build", "web_client", "EVENTS_PATH"]

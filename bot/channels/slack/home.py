@@ -10,12 +10,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.people import People
 from bot.channels.slack.render import home_view
+from bot.service.api import Actor
 
 log = logging.getLogger(__name__)
 
 
-async def publish_home(rapport: Any, people: People, context: Any, client: AsyncWebClient) -> None:
-    actor = await people.actor(context, client)
+async def publish_home(rapport: Any, actor: Actor, client: AsyncWebClient) -> None:
     overview = await rapport.home(actor)
     await client.views_publish(user_id=actor.user, view=home_view(overview))
 
@@ -25,4 +25,4 @@ def register(app: AsyncApp, rapport: Any, people: People) -> None:
     async def home_opened(event: dict[str, Any], context: Any, client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab: nothing to draw
-        await publish_home(rapport, people, context, client)
+        await publish_home(rapport, await people.actor(context, client), client)
