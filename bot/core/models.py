@@ -44,6 +44,7 @@ class Relationship:
     entries: int = 0  # check-ins and reviews created so far (their numbers)
     next_session: int = 1  # the next scheduled session's number
     reviews_done: tuple[str, ...] = ()  # review keys: "midway:4", "midway:6m", "annual:1"
+    open_review: int | None = None  # the number of a review sent but not yet answered
 
     @property
     def scheduled(self) -> bool:
@@ -72,6 +73,7 @@ class Relationship:
             "entries": self.entries,
             "next_session": self.next_session,
             "reviews_done": list(self.reviews_done),
+            "open_review": self.open_review,
         }
 
     @classmethod
@@ -248,9 +250,7 @@ class Aggregate:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Aggregate:
-        return cls(
-            **{**d, "recent": tuple(Summary.from_dict(s) for s in d.get("recent", ()))}
-        )
+        return cls(**{**d, "recent": tuple(Summary.from_dict(s) for s in d.get("recent", ()))})
 
     def with_summary(self, summary: Summary) -> Aggregate:
         kept = [s for s in self.recent if s.number != summary.number] + [summary]

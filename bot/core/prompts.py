@@ -92,8 +92,10 @@ def load_prompts(directory: Path | str | None = None) -> Prompts:
             session_process=tuple(
                 _question(q, f"{where}: session.process") for q in session["process"]
             ),
-            reviews={k: ReviewText(review[k]["title"], review[k]["intro"]) for k in
-                     ("midway", "annual", "early")},
+            reviews={
+                k: ReviewText(review[k]["title"], review[k]["intro"])
+                for k in ("midway", "annual", "early")
+            },
             review_process=tuple(
                 _question(q, f"{where}: review.process") for q in review["process"]
             ),

@@ -115,3 +115,7 @@ def next_weekly(weekday: int, at: time, tz: str, after: datetime) -> datetime:
 def iso_week(instant: datetime, tz: str = "UTC") -> str:
     year, week, _ = local(instant, tz).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def day_text(instant: datetime, tz: str) -> str:
+    return local(instant, tz).strftime("%d %b %Y")

@@ -77,12 +77,12 @@ def error(message: str, usage: str | None = None) -> Message:
     return Message(summary=summary, blocks=tuple(blocks), kind="error")
 
 
-def help_message(prompts: Prompts) -> Message:
-    lines = commands.help_lines()
-    return Message(
-        summary=prompts.say("help_intro"),
-        blocks=(p(prompts.say("help_intro")), Bullets(tuple((Span(line),) for line in lines))),
-    )
+def help_message(prompts: Prompts, topic: str | None = None) -> Message:
+    entries = commands.help_entries(topic)
+    intro = prompts.say("help_intro") if topic is None else f"`{commands.USAGE[topic]}`"
+    rows = tuple((Span(form, code=True), Span(" — " + what)) for form, what in entries)
+    summary = intro + " " + "; ".join(form for form, _ in entries)
+    return Message(summary=summary, blocks=(p(intro), Bullets(rows)))
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Overview:
     rel: Relationship
     agg: Aggregate
     next_session: datetime | None
-    next_review: tuple[str, datetime | None] | None  # (kind, due) ; due None = due now
+    next_review: str  # core.reviews.review_outlook
 
 
 def band_label(rubric: Rubric, overall: float | None) -> str:
@@ -101,14 +101,6 @@ def band_label(rubric: Rubric, overall: float | None) -> str:
 
 def _latest(agg: Aggregate) -> Summary | None:
     return agg.recent[-1] if agg.recent else None
-
-
-def _review_text(review: tuple[str, datetime | None] | None, tz: str) -> str:
-    if review is None:
-        return "none planned"
-    kind, due = review
-    name = REVIEW_NAMES.get(kind, "review")
-    return f"{name} due now" if due is None else f"{name} {day(due, tz)}"
 
 
 def _sessions_text(rel: Relationship) -> str:
@@ -133,7 +125,7 @@ def list_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) ->
                 Span(
                     f" · sessions {_sessions_text(o.rel)} · "
                     f"{band_label(rubric, latest.overall if latest else None)} · {drift} · "
-                    f"next review: {_review_text(o.next_review, o.rel.tz)}"
+                    f"next review: {o.next_review}"
                 ),
             )
         )
@@ -151,11 +143,13 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
     fields = [
         ("Sessions held", _sessions_text(rel)),
         ("Latest band", band_label(rubric, latest.overall if latest else None)),
-        ("Check-ins answered", f"{agg.answered} of {agg.sent}" + (
-            f" ({agg.missed} missed)" if agg.missed else "")),
+        (
+            "Check-ins answered",
+            f"{agg.answered} of {agg.sent}" + (f" ({agg.missed} missed)" if agg.missed else ""),
+        ),
         ("Next session", when(o.next_session, tz) if o.next_session else "—"),
         ("Reviews done", ", ".join(_review_key_text(k) for k in rel.reviews_done) or "none yet"),
-        ("Next review", _review_text(o.next_review, tz)),
+        ("Next review", o.next_review),
         ("Status", rel.status + (" · drifting" if agg.drifting else "")),
     ]
     blocks: list = [Heading(prompts.say("history_heading", alias=rel.alias)), Fields(tuple(fields))]
@@ -165,15 +159,26 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
         for g in rubric.groups:
             series = [s.groups.get(g.id) for s in sessions]
             last = next((v for v in reversed(series) if v is not None), None)
-            trend.append((Span(f"{g.name}: ", bold=True), Span(f"{sparkline(series)}  {pct(last)}")))
+            trend.append(
+                (Span(f"{g.name}: ", bold=True), Span(f"{sparkline(series)}  {pct(last)}"))
+            )
         overall = [s.overall for s in sessions]
-        trend.append((Span("Overall: ", bold=True), Span(f"{sparkline(overall)}  {pct(overall[-1])}")))
-        blocks += [Divider(), p(Span("Trend per group", bold=True), " (oldest to newest)"),
-                   Bullets(tuple(trend))]
+        trend.append(
+            (Span("Overall: ", bold=True), Span(f"{sparkline(overall)}  {pct(overall[-1])}"))
+        )
+        blocks += [
+            Divider(),
+            p(Span("Trend per group", bold=True), " (oldest to newest)"),
+            Bullets(tuple(trend)),
+        ]
         recent = [
-            (Span(f"{day(s.at, tz)}: "),
-             Span(f"{_entry_name(s)} · {pct(s.overall)} · {band_label(rubric, s.overall)}"
-                  + (f" · helpful {s.helpful}/5" if s.helpful else "")))
+            (
+                Span(f"{day(s.at, tz)}: "),
+                Span(
+                    f"{_entry_name(s)} · {pct(s.overall)} · {band_label(rubric, s.overall)}"
+                    + (f" · helpful {s.helpful}/5" if s.helpful else "")
+                ),
+            )
             for s in reversed(sessions[-5:])
         ]
         blocks += [p(Span("Last check-ins", bold=True)), Bullets(tuple(recent))]
@@ -233,16 +238,18 @@ def checkin_done(
         else ""
     )
     if checkin.kind == SESSION:
-        line = prompts.say("checkin_done", session=checkin.session, alias=rel.alias,
-                           band_line=band_line)
+        line = prompts.say(
+            "checkin_done", session=checkin.session, alias=rel.alias, band_line=band_line
+        )
     else:
         name = REVIEW_NAMES.get(checkin.kind, "review").capitalize()
         line = prompts.say("review_done", kind=name, alias=rel.alias, band_line=band_line)
     blocks: list = [p("✓ ", Span(line))]
     groups = scores.get("groups") or {}
     if groups:
-        blocks.append(Fields(tuple((g.name, pct(groups.get(g.id))) for g in rubric.groups
-                                   if g.id in groups)))
+        blocks.append(
+            Fields(tuple((g.name, pct(groups.get(g.id))) for g in rubric.groups if g.id in groups))
+        )
     if text_dropped:
         blocks.append(p(prompts.say("plaintext_refused")))
     ref = f"{rel.id}:{checkin.number}"
@@ -299,7 +306,9 @@ def export_message(prompts: Prompts, filename: str, content: bytes) -> Message:
 
 def home_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) -> Message:
     if not items:
-        return Message(summary="Rapport", blocks=(Heading("Rapport"), p(prompts.say("no_relationships"))))
+        return Message(
+            summary="Rapport", blocks=(Heading("Rapport"), p(prompts.say("no_relationships")))
+        )
     rows = []
     for o in items:
         latest = _latest(o.agg)
@@ -311,14 +320,16 @@ def home_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) ->
                     f" · {band_label(rubric, latest.overall if latest else None)} "
                     f"{sparkline(overall[-8:])}"
                     f" · next session {when(o.next_session, o.rel.tz) if o.next_session else '—'}"
-                    f" · review: {_review_text(o.next_review, o.rel.tz)}"
-                    + (" · drifting" if o.agg.drifting else "")
+                    f" · review: {o.next_review}" + (" · drifting" if o.agg.drifting else "")
                 ),
             )
         )
     return Message(
         summary="Your relationships",
-        blocks=(Heading("Your relationships"), Bullets(tuple(rows)),
-                p("Type `/checkin help` for everything you can do.")),
+        blocks=(
+            Heading("Your relationships"),
+            Bullets(tuple(rows)),
+            p("Type `/checkin help` for everything you can do."),
+        ),
         kind="home",
     )

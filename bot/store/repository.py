@@ -255,6 +255,14 @@ class Store:
                                ttl_seconds: int = 600) -> None:
         await self.redis.set(keys.pending_forget(tenant, user), f"{token}:{rid}", ex=ttl_seconds)
 
+    async def forget_pending(self, tenant: str, user: str) -> tuple[str, str] | None:
+        """(token, relationship id) of the user's pending `forget`, if any."""
+        raw = await self.redis.get(keys.pending_forget(tenant, user))
+        if not raw or ":" not in raw:
+            return None
+        token, _, rid = raw.partition(":")
+        return token, rid
+
     async def take_forget_token(self, tenant: str, user: str, token: str) -> str | None:
         """The relationship id the token confirms, once; None if wrong or expired."""
         key = keys.pending_forget(tenant, user)

@@ -1,0 +1,156 @@
+"""The service facade: every channel and job calls these, so all behave alike."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bot.config import Settings
+from bot.core import commands as c
+from bot.core import views
+from bot.core.clock import Clock
+from bot.core.messages import Action, Form, Message, text
+from bot.core.models import Practitioner
+from bot.core.prompts import Prompts, load_prompts
+from bot.core.rubric import Rubric, load_rubric
+from bot.service import checkins, due, metrics
+from bot.service import commands as use_cases
+from bot.service.api import Actor, Notifier, Place, Submitted
+from bot.service.context import Context
+from bot.store.crypto import PlainText, TextCipher
+from bot.store.queue import DueQueue
+from bot.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+class Rapport:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    @property
+    def rubric(self) -> Rubric:
+        return self.ctx.rubric
+
+    @property
+    def prompts(self) -> Prompts:
+        return self.ctx.prompts
+
+    def register(self, platform: str, notifier: Notifier) -> None:
+        self.ctx.notifiers[platform] = notifier
+
+    def _unavailable(self) -> Message:
+        return text(self.ctx.prompts.say("try_again"), kind="error")
+
+    async def command(self, actor: Actor, words: str, place: Place) -> Message:
+        started = time.perf_counter()
+        try:
+            cmd = c.parse(words)
+        except c.CommandError as e:
+            metrics.COMMANDS.labels("invalid", "error").inc()
+            return views.error(e.message, e.usage)
+        name = type(cmd).__name__.lower()
+        try:
+            await self._note_tz(actor)
+            reply = await use_cases.HANDLERS[type(cmd)](self.ctx, actor, cmd, place)
+        except RedisError:
+            log.warning("command %s: storage unavailable", name, exc_info=True)
+            metrics.COMMANDS.labels(name, "unavailable").inc()
+            return self._unavailable()
+        metrics.COMMANDS.labels(name, reply.kind).inc()
+        metrics.COMMAND_SECONDS.observe(time.perf_counter() - started)
+        return reply
+
+    async def open_form(self, actor: Actor, ref: str) -> Form | Message:
+        try:
+            return await checkins.open_form(self.ctx, actor, ref)
+        except RedisError:
+            return self._unavailable()
+
+    async def submit(self, actor: Actor, ref: str, values: Mapping[str, Any]) -> Submitted:
+        try:
+            result = await checkins.submit(self.ctx, actor, ref, values)
+        except RedisError:
+            return Submitted(errors={"_": self.ctx.prompts.say("try_again")})
+        if result.ok:
+            metrics.CHECKINS_SUBMITTED.inc()
+            metrics.DRIFT_NUDGES.inc(sum(1 for m in result.followups if m.kind == "drift"))
+        return result
+
+    async def button(self, actor: Actor, action: str, value: str) -> Message:
+        try:
+            if action == Action.CONFIRM_FORGET:
+                return await use_cases.confirm_forget(self.ctx, actor, value)
+            if action == Action.CANCEL_FORGET:
+                return await use_cases.cancel_forget(self.ctx, actor, value)
+        except RedisError:
+            return self._unavailable()
+        return views.error("That button is no longer in use.")
+
+    async def home(self, actor: Actor) -> Message:
+        items = await use_cases.overviews(self.ctx, actor)
+        return views.home_message(self.ctx.rubric, self.ctx.prompts, items)
+
+    async def remember(self, actor: Actor, address: Mapping[str, Any] | None = None) -> None:
+        who = await self.ctx.store.practitioner(actor.tenant, actor.user)
+        updated = Practitioner(
+            actor.tenant,
+            actor.user,
+            tz=actor.tz or who.tz,
+            address=dict(address) if address is not None else who.address,
+        )
+        if updated != who:
+            await self.ctx.store.save_practitioner(updated)
+
+    async def _note_tz(self, actor: Actor) -> None:
+        if actor.tz:
+            await self.remember(actor)
+
+    async def seen_event(self, tenant: str, event_id: str) -> bool:
+        """True the first time an event id is seen (platform retries are dropped)."""
+        return await self.ctx.store.first_seen(tenant, event_id)
+
+    async def run_due(self, limit: int = 100, worker: str = "") -> int:
+        handled = await due.run_due(self.ctx, limit, worker)
+        metrics.DUE_HANDLED.inc(handled)
+        return handled
+
+    async def reap(self) -> int:
+        return await self.ctx.queue.reap(self.ctx.now().timestamp())
+
+    async def healthy(self) -> bool:
+        try:
+            return await self.ctx.store.ping()
+        except (RedisError, OSError):
+            return False
+
+
+def sealer_for(settings: Settings) -> TextCipher | PlainText | None:
+    if settings.encryption_key:
+        return TextCipher(settings.encryption_key)
+    if settings.allow_plaintext:
+        return PlainText()
+    return None
+
+
+async def build(settings: Settings, clock: Clock, redis: aioredis.Redis) -> Rapport:
+    ctx = Context(
+        store=Store(redis, sealer_for(settings)),
+        queue=DueQueue(redis),
+        rubric=load_rubric(settings.rubric_path),
+        prompts=load_prompts(settings.prompts_dir),
+        clock=clock,
+        prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
+        retention_days=settings.retention_days,
+    )
+    return Rapport(ctx)

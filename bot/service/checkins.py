@@ -1,0 +1,224 @@
+"""Check-ins and reviews: opened, sent, reminded, answered, edited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.core import drift, views
+from bot.core.checkins import Answers, build_form, questions_for, read_answers, split_ref
+from bot.core.messages import Form, Message
+from bot.core.models import (
+    ANSWERED,
+    CLOSED,
+    MISSED,
+    PENDING,
+    SESSION,
+    Aggregate,
+    CheckIn,
+    Relationship,
+    Summary,
+)
+from bot.core.reviews import ReviewDue, due_review
+from bot.core.schedule import iso_week
+from bot.core.scoring import Scores, rotation, score
+from bot.service.api import Actor, Submitted
+from bot.service.context import Context
+
+
+async def hold_session(ctx: Context, rel: Relationship, at: datetime) -> tuple[Relationship, CheckIn]:
+    """Record a session held at `at` and open its check-in."""
+
+    def bump(r: Relationship) -> Relationship:
+        return replace(r, sessions_held=r.sessions_held + 1, entries=r.entries + 1)
+
+    rel = await ctx.store.update(rel.tenant, rel.id, bump) or rel
+    asked = tuple(c.id for c in rotation(ctx.rubric, rel.sessions_held))
+    checkin = CheckIn(rel.id, rel.entries, SESSION, rel.sessions_held, at, ctx.now(), asked)
+    await ctx.store.save_checkin(rel.tenant, checkin)
+    await ctx.store.change_aggregate(
+        rel.tenant, rel.id, lambda a: a.count(iso_week(at), sessions=1)
+    )
+    return rel, checkin
+
+
+async def open_review(ctx: Context, rel: Relationship, due: ReviewDue) -> tuple[Relationship, CheckIn]:
+    """Open a review (or return the one already open)."""
+    if rel.open_review:
+        existing = await ctx.store.checkin(rel.tenant, rel.id, rel.open_review)
+        if existing and existing.status == PENDING:
+            return rel, existing
+
+    def bump(r: Relationship) -> Relationship:
+        return replace(r, entries=r.entries + 1, open_review=r.entries + 1)
+
+    rel = await ctx.store.update(rel.tenant, rel.id, bump) or rel
+    asked = tuple(c.id for c in ctx.rubric.contrasts)
+    now = ctx.now()
+    checkin = CheckIn(rel.id, rel.entries, due.kind, rel.sessions_held, now, now, asked)
+    await ctx.store.save_checkin(rel.tenant, checkin)
+    return rel, checkin
+
+
+def form_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Form:
+    return build_form(ctx.rubric, ctx.prompts, rel, checkin, with_text=ctx.store.stores_text)
+
+
+def prompt_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Message:
+    return views.checkin_prompt(ctx.prompts, rel, checkin, form_for(ctx, rel, checkin))
+
+
+async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
+    """DM the check-in (or review) and plan its reminder and its 'missed'."""
+    notifier = ctx.notifier(rel.tenant)
+    ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
+    now = ctx.now()
+    await ctx.store.save_checkin(rel.tenant, replace(checkin, message_ref=ref))
+    await ctx.store.change_aggregate(
+        rel.tenant, rel.id, lambda a: replace(a, sent=a.sent + 1).count(iso_week(now), sent=1)
+    )
+    rules = ctx.rubric.reminders
+    key = f"{rel.id}:{checkin.number}"
+    if rules.max_reminders > 0:
+        remind_at = ctx.working(now + timedelta(hours=rules.remind_after_hours), rel.tz)
+        await ctx.schedule("remind", rel.tenant, key, remind_at, rid=rel.id, number=checkin.number)
+    missed_at = now + timedelta(hours=rules.missed_after_hours)
+    await ctx.schedule("missed", rel.tenant, key, missed_at, rid=rel.id, number=checkin.number)
+
+
+async def _owned(ctx: Context, actor: Actor, ref: str) -> tuple[Relationship, CheckIn] | Message:
+    parts = split_ref(ref)
+    rel = await ctx.store.relationship(actor.tenant, parts[0]) if parts else None
+    checkin = await ctx.store.checkin(actor.tenant, rel.id, parts[1]) if rel and parts else None
+    if rel is None or checkin is None:
+        return views.error(ctx.prompts.say("checkin_gone"))
+    if rel.owner != actor.user:
+        return views.error(ctx.prompts.say("not_yours"))
+    return rel, checkin
+
+
+async def open_form(ctx: Context, actor: Actor, ref: str) -> Form | Message:
+    found = await _owned(ctx, actor, ref)
+    if isinstance(found, Message):
+        return found
+    return form_for(ctx, *found)
+
+
+def _summary(checkin: CheckIn, scores: Scores) -> Summary:
+    return Summary(
+        number=checkin.number,
+        kind=checkin.kind,
+        session=checkin.session,
+        at=checkin.session_at,
+        overall=scores.overall,
+        groups=dict(scores.groups),
+        helpful=checkin.process.get("helpful"),
+    )
+
+
+def _week_scores(agg: Aggregate, week: str, scores: Scores, sign: int) -> Aggregate:
+    deltas: dict[str, float] = {}
+    for gid, value in scores.groups.items():
+        deltas[f"sum:{gid}"] = sign * value
+        deltas[f"n:{gid}"] = sign
+    return agg.count(week, **deltas) if deltas else agg
+
+
+def _record(
+    ctx: Context, agg: Aggregate, before: CheckIn, after: CheckIn, scores: Scores
+) -> tuple[Aggregate, drift.DriftVerdict | None]:
+    """Fold an answer into the relationship's aggregate; a first answer steps the drift rule."""
+    week = iso_week(after.session_at)
+    if before.status == ANSWERED and before.scores:
+        agg = _week_scores(agg, week, Scores.from_dict(before.scores), -1)
+    agg = _week_scores(agg, week, scores, +1).with_summary(_summary(after, scores))
+    if before.status == ANSWERED:
+        return agg, None
+    agg = replace(agg, answered=agg.answered + 1, missed=agg.missed - (before.status == MISSED))
+    agg = agg.count(week, answered=1)
+    state = drift.DriftState.from_dict(agg.drift) if agg.drift else None
+    state, verdict = drift.step(ctx.rubric.drift, state, scores)
+    agg = replace(
+        agg,
+        drift=state.to_dict(),
+        drifting=verdict.drifting,
+        drift_group=verdict.group if verdict.drifting else None,
+    )
+    return agg, verdict
+
+
+async def submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, object]) -> Submitted:
+    found = await _owned(ctx, actor, ref)
+    if isinstance(found, Message):
+        return Submitted(errors={"_": found.summary})
+    rel, before = found
+    questions = questions_for(ctx.rubric, ctx.prompts, before, with_text=ctx.store.stores_text)
+    answers = read_answers(questions, frozenset(before.asked), values)
+    if not isinstance(answers, Answers):
+        return Submitted(errors=answers)
+    scores = score(ctx.rubric, answers.ratings)
+    now = ctx.now()
+    after = replace(
+        before,
+        status=ANSWERED,
+        answered_at=before.answered_at or now,
+        edited_at=now if before.status == ANSWERED else None,
+        ratings=dict(answers.ratings),
+        process=dict(answers.process),
+        texts=dict(answers.texts),
+        scores=scores.to_dict(),
+    )
+    agg, verdict = _record(ctx, await ctx.store.aggregate(rel.tenant, rel.id), before, after, scores)
+    await ctx.store.save_answer(rel.tenant, after, agg)
+    followups: list[Message] = []
+    if verdict and verdict.nudge:
+        followups.append(views.drift_nudge(ctx.rubric, ctx.prompts, rel, verdict.rule, verdict.group))
+    rel = await _after_answer(ctx, rel, after)
+    review = await review_if_due(ctx, rel)
+    if review:
+        followups.append(review)
+    text_dropped = not ctx.store.stores_text and any(
+        isinstance(values.get(q.id), str) and values.get(q.id) for q in questions
+    )
+    update = views.checkin_done(ctx.rubric, ctx.prompts, rel, after, text_dropped)
+    return Submitted(update=update, followups=tuple(followups))
+
+
+async def _after_answer(ctx: Context, rel: Relationship, checkin: CheckIn) -> Relationship:
+    """A review that is answered is done: record which one."""
+    if checkin.kind == SESSION:
+        return rel
+    due = due_review(rel, ctx.rubric.reviews, ctx.now())
+    key = due.key if due and due.kind == checkin.kind else f"{checkin.kind}:{checkin.number}"
+
+    def done(r: Relationship) -> Relationship:
+        kept = r.reviews_done if key in r.reviews_done else (*r.reviews_done, key)
+        open_review = None if r.open_review == checkin.number else r.open_review
+        return replace(r, reviews_done=kept, open_review=open_review)
+
+    return await ctx.store.update(rel.tenant, rel.id, done) or rel
+
+
+async def review_if_due(ctx: Context, rel: Relationship) -> Message | None:
+    """The review prompt to send now, if one fell due and none is open yet."""
+    if rel.status != "active" or rel.open_review:
+        return None
+    due = due_review(rel, ctx.rubric.reviews, ctx.now())
+    if due is None:
+        return None
+    rel, review = await open_review(ctx, rel, due)
+    return prompt_for(ctx, rel, review)
+
+
+async def mark_missed(ctx: Context, rel: Relationship, checkin: CheckIn) -> bool:
+    if checkin.status != PENDING or rel.status == CLOSED:
+        return False
+    await ctx.store.save_checkin(rel.tenant, replace(checkin, status=MISSED))
+    now = ctx.now()
+    await ctx.store.change_aggregate(
+        rel.tenant,
+        rel.id,
+        lambda a: replace(a, missed=a.missed + 1).count(iso_week(now), missed=1),
+    )
+    return True

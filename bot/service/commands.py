@@ -1,0 +1,271 @@
+"""The /checkin commands: one use case each."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.core import commands as c
+from bot.core import views
+from bot.core.messages import Message, text
+from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
+from bot.core.reviews import due_review, early_review, review_outlook
+from bot.core.schedule import day_text, local, session_start, to_utc
+from bot.service import checkins, digests
+from bot.service.api import Actor, Place
+from bot.service.context import Context
+from bot.service.due import first_upcoming_session, plan_calendar_review, plan_session
+
+DEFAULT_DAY, DEFAULT_TIME = digests.DEFAULT_DAY, digests.DEFAULT_TIME
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+async def tz_of(ctx: Context, actor: Actor) -> str:
+    if actor.tz:
+        return actor.tz
+    return (await ctx.store.practitioner(actor.tenant, actor.user)).tz
+
+
+async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message:
+    rel = await ctx.store.find(actor.tenant, actor.user, c.alias_key(alias))
+    return rel if rel else views.error(ctx.prompts.say("not_found", alias=alias))
+
+
+def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
+    now = ctx.now()
+    nxt = None
+    if rel.status == ACTIVE and rel.scheduled and (
+        rel.planned_sessions is None or rel.next_session <= rel.planned_sessions
+    ):
+        nxt = session_start(rel, rel.next_session)
+    outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
+    return views.Overview(rel, agg, nxt, outlook)
+
+
+async def overviews(ctx: Context, actor: Actor) -> list[views.Overview]:
+    rels = await ctx.store.relationships_of(actor.tenant, actor.user)
+    rels.sort(key=lambda r: (r.status == CLOSED, r.alias.casefold()))
+    aggs = await ctx.store.aggregates(actor.tenant, [r.id for r in rels])
+    return [overview(ctx, r, a) for r, a in zip(rels, aggs, strict=True)]
+
+
+def _first_session(cmd: c.Add, now_local: datetime) -> datetime | None:
+    if cmd.start:
+        return cmd.start
+    if cmd.cadence:  # every= without start=: the next full hour, today
+        return now_local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return None
+
+
+async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
+    tz = await tz_of(ctx, actor)
+    now = ctx.now()
+    first = _first_session(cmd, local(now, tz).replace(tzinfo=None))
+    rel = Relationship(
+        id=secrets.token_hex(6),
+        tenant=actor.tenant,
+        owner=actor.user,
+        alias=cmd.alias,
+        tz=tz,
+        created=now,
+        started=to_utc(first, tz) if first else now,
+        planned_sessions=cmd.sessions,
+        cadence_days=cmd.cadence.days if cmd.cadence else None,
+        cadence_monthly=bool(cmd.cadence and cmd.cadence.monthly),
+        first_session=first,
+        length_minutes=cmd.length_minutes,
+    )
+    if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
+        return views.error(ctx.prompts.say("exists", alias=cmd.alias))
+    lines = []
+    if first:
+        upcoming = await first_upcoming_session(ctx, rel)
+        rel = replace(rel, next_session=upcoming)
+        await ctx.store.save(rel)
+        await plan_session(ctx, rel, upcoming)
+        cadence = cmd.cadence.label if cmd.cadence else "once"
+        start = views.when(session_start(rel, upcoming), tz)
+        delay = f"{int(ctx.prompt_delay.total_seconds() // 60)} minutes"
+        lines.append(ctx.prompts.say("added_schedule", cadence=cadence, start=start, delay=delay))
+    else:
+        lines.append(ctx.prompts.say("added_no_schedule", alias=cmd.alias))
+    if cmd.sessions:
+        midway = max(1, -(-cmd.sessions * ctx.rubric.reviews.midway_fraction // 1))
+        lines.append(ctx.prompts.say("added_planned", planned=cmd.sessions, midway=int(midway)))
+    else:
+        lines.append(ctx.prompts.say("added_open"))
+    await plan_calendar_review(ctx, rel)
+    return text(ctx.prompts.say("added", alias=cmd.alias, schedule=" ".join(lines)))
+
+
+async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+    now = ctx.now()
+    at = to_utc(cmd.at, rel.tz) if cmd.at else now
+    if at > now + timedelta(minutes=5):
+        return views.error(ctx.prompts.say("log_future", alias=rel.alias), c.USAGE["log"])
+    rel, checkin = await checkins.hold_session(ctx, rel, at)
+    await ctx.schedule("send", rel.tenant, f"{rel.id}:{checkin.number}", now,
+                       rid=rel.id, number=checkin.number)
+    if cmd.at:
+        return text(ctx.prompts.say("logged_past", session=checkin.session, alias=rel.alias,
+                                    when=views.when(at, rel.tz)))
+    return text(ctx.prompts.say("logged", session=checkin.session, alias=rel.alias))
+
+
+async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    agg = await ctx.store.aggregate(rel.tenant, rel.id)
+    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg))
+
+
+async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: Place) -> Message:
+    return views.list_message(ctx.rubric, ctx.prompts, await overviews(ctx, actor))
+
+
+async def review(ctx: Context, actor: Actor, cmd: c.Review, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+    due = due_review(rel, ctx.rubric.reviews, ctx.now()) or early_review(rel)
+    rel, entry = await checkins.open_review(ctx, rel, due)
+    return checkins.prompt_for(ctx, rel, entry)
+
+
+async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Message:
+    rel = await find(ctx, actor, alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+    if rel.status == status:
+        key = "paused_already" if status == PAUSED else "resumed_already"
+        return text(ctx.prompts.say(key, alias=rel.alias))
+    rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=status)) or rel
+    if status == PAUSED:
+        return text(ctx.prompts.say("paused", alias=rel.alias))
+    nxt = ""
+    if rel.scheduled:
+        nxt = f"; the next check-in follows the session on {views.when(session_start(rel, rel.next_session), rel.tz)}"
+    return text(ctx.prompts.say("resumed", alias=rel.alias, next=nxt))
+
+
+async def pause(ctx: Context, actor: Actor, cmd: c.Pause, _place: Place) -> Message:
+    return await _set_status(ctx, actor, cmd.alias, PAUSED)
+
+
+async def resume(ctx: Context, actor: Actor, cmd: c.Resume, _place: Place) -> Message:
+    return await _set_status(ctx, actor, cmd.alias, ACTIVE)
+
+
+async def close(ctx: Context, actor: Actor, cmd: c.Close, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return text(ctx.prompts.say("closed_already", alias=rel.alias))
+    await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=CLOSED))
+    return text(ctx.prompts.say("closed", alias=rel.alias))
+
+
+async def digest_here(ctx: Context, actor: Actor, cmd: c.DigestHere, place: Place) -> Message:
+    if place.direct or not place.channel:
+        return views.error(ctx.prompts.say("digest_need_channel"), c.USAGE["digest"])
+    day = DEFAULT_DAY if cmd.weekday is None else cmd.weekday
+    at = cmd.at or DEFAULT_TIME
+    tz = await tz_of(ctx, actor)
+    schedule = DigestSchedule(actor.tenant, place.channel, day, at.strftime("%H:%M"), tz,
+                              dict(place.address) if place.address else None, actor.user)
+    await ctx.store.save_digest(schedule)
+    await digests.plan(ctx, schedule)
+    return text(ctx.prompts.say("digest_here", day=DAYS[day], time=schedule.at, tz=tz),
+                private=False)
+
+
+async def digest_now(ctx: Context, actor: Actor, _cmd: c.DigestNow, place: Place) -> Message:
+    if place.direct or not place.channel:
+        return views.error(ctx.prompts.say("digest_need_channel"), c.USAGE["digest"])
+    schedule = await ctx.store.digest(actor.tenant, place.channel) or DigestSchedule(
+        actor.tenant, place.channel, DEFAULT_DAY, "09:00", await tz_of(ctx, actor),
+        dict(place.address) if place.address else None, actor.user,
+    )
+    return await digests.build(ctx, schedule.tenant, ctx.now())
+
+
+async def digest_off(ctx: Context, actor: Actor, _cmd: c.DigestOff, place: Place) -> Message:
+    if place.channel and await ctx.store.delete_digest(actor.tenant, place.channel):
+        return text(ctx.prompts.say("digest_off"), private=False)
+    return text(ctx.prompts.say("digest_off_none"))
+
+
+async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> Message:
+    data = {"tenant": actor.tenant, "user": actor.user, "exported_at": ctx.now().isoformat(),
+            "relationships": []}
+    for rel in await ctx.store.relationships_of(actor.tenant, actor.user):
+        entries = await ctx.store.checkins(actor.tenant, rel.id)
+        data["relationships"].append(
+            {**rel.to_dict(), "checkins": [e.to_dict() for e in entries]}
+        )
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+    return views.export_message(ctx.prompts, "rapport-export.json", body)
+
+
+async def forget(ctx: Context, actor: Actor, cmd: c.Forget, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if cmd.confirmed:
+        pending = await ctx.store.forget_pending(actor.tenant, actor.user)
+        if pending and pending[1] == rel.id:
+            return await confirm_forget(ctx, actor, pending[0])
+        return views.error(ctx.prompts.say("forget_expired", alias=rel.alias))
+    token = secrets.token_urlsafe(12)
+    await ctx.store.set_forget_token(actor.tenant, actor.user, token, rel.id)
+    return views.forget_confirm(ctx.prompts, rel.alias, token)
+
+
+async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
+    rid = await ctx.store.take_forget_token(actor.tenant, actor.user, token)
+    rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
+    if rel is None or rel.owner != actor.user:
+        return views.error(ctx.prompts.say("forget_expired", alias="<alias>"))
+    await ctx.store.forget(rel, c.alias_key(rel.alias))
+    return text(ctx.prompts.say("forget_done", alias=rel.alias))
+
+
+async def cancel_forget(ctx: Context, actor: Actor, token: str) -> Message:
+    rid = await ctx.store.take_forget_token(actor.tenant, actor.user, token)
+    rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
+    return text(ctx.prompts.say("forget_cancelled", alias=rel.alias if rel else "it"))
+
+
+async def help_(ctx: Context, _actor: Actor, cmd: c.Help, _place: Place) -> Message:
+    return views.help_message(ctx.prompts, cmd.topic)
+
+
+HANDLERS = {
+    c.Help: help_,
+    c.Add: add,
+    c.Log: log,
+    c.History: history,
+    c.ListRelationships: list_,
+    c.Review: review,
+    c.Pause: pause,
+    c.Resume: resume,
+    c.Close: close,
+    c.DigestHere: digest_here,
+    c.DigestNow: digest_now,
+    c.DigestOff: digest_off,
+    c.Export: export,
+    c.Forget: forget,
+}

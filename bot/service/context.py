@@ -1,0 +1,54 @@
+"""What every use case works with: the store, the due-queue, the rules, the words, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.clock import Clock
+from bot.core.models import Practitioner, Relationship
+from bot.core.prompts import Prompts
+from bot.core.rubric import Rubric
+from bot.core.schedule import within_working_hours
+from bot.service.api import Notifier, Recipient
+from bot.store.queue import DueQueue, Job
+from bot.store.repository import Store
+
+
+class NoChannel(RuntimeError):
+    """No notifier is registered for a platform: the job is retried later."""
+
+
+@dataclass
+class Context:
+    store: Store
+    queue: DueQueue
+    rubric: Rubric
+    prompts: Prompts
+    clock: Clock
+    prompt_delay: timedelta = timedelta(minutes=10)
+    retention_days: int | None = None
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def working(self, instant: datetime, tz: str) -> datetime:
+        """`instant`, moved to the start of the practitioner's next working hours if needed."""
+        hours = self.rubric.working_hours
+        return within_working_hours(instant, tz, hours.start, hours.end, hours.days)
+
+    async def schedule(self, kind: str, tenant: str, key: str, due: datetime, **payload) -> None:
+        job_id = f"{kind}:{tenant}:{key}"
+        await self.queue.put(Job(job_id, kind, tenant, due.timestamp(), payload))
+
+    def notifier(self, tenant: str) -> Notifier:
+        platform = tenant.split(":", 1)[0]
+        found = self.notifiers.get(platform)
+        if found is None:
+            raise NoChannel(f"no channel registered for {platform!r}")
+        return found
+
+    async def recipient(self, rel: Relationship) -> Recipient:
+        who: Practitioner = await self.store.practitioner(rel.tenant, rel.owner)
+        return Recipient(rel.tenant, user=rel.owner, address=who.address)

@@ -1,0 +1,65 @@
+"""The team digest: set up, posted weekly (once, whatever the replicas), or now."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from bot.core import digest as core_digest
+from bot.core.messages import Message
+from bot.core.models import ACTIVE, DigestSchedule
+from bot.core.reviews import due_review, next_calendar_review
+from bot.core.schedule import iso_week, local, next_weekly
+from bot.service.api import Recipient
+from bot.service.context import Context
+from bot.store.queue import Job
+
+DEFAULT_DAY, DEFAULT_TIME = 0, time(9, 0)  # Monday 09:00, the team's start of the week
+SOON = timedelta(days=14)
+
+
+async def plan(ctx: Context, schedule: DigestSchedule) -> datetime:
+    hh, mm = (int(x) for x in schedule.at.split(":"))
+    due = next_weekly(schedule.weekday, time(hh, mm), schedule.tz, ctx.now())
+    key = f"{schedule.channel}:{schedule.weekday}:{schedule.at}:{due.isoformat()}"
+    await ctx.schedule("digest", schedule.tenant, key, due, channel=schedule.channel,
+                       weekday=schedule.weekday, at=schedule.at)
+    return due
+
+
+async def build(ctx: Context, tenant: str, now: datetime) -> Message:
+    """Aggregates only: no pseudonym, no free text, nothing from fewer than three people."""
+    week = iso_week(now - timedelta(days=1))
+    previous = iso_week(now - timedelta(days=8))
+    rows = []
+    for user in await ctx.store.practitioners(tenant):
+        rels = await ctx.store.relationships_of(tenant, user)
+        aggs = await ctx.store.aggregates(tenant, [r.id for r in rels])
+        drifting = sum(1 for r, a in zip(rels, aggs, strict=True) if a.drifting and r.status == ACTIVE)
+        soon = sum(1 for r in rels if r.status == ACTIVE and _review_soon(ctx, r, now))
+        rows.append(core_digest.practitioner_week(aggs, week, previous, drifting, soon))
+    label = local(now - timedelta(days=1), "UTC").strftime("%d %b %Y")
+    return core_digest.team_digest(ctx.rubric, ctx.prompts, f"{week} (to {label})", rows)
+
+
+def _review_soon(ctx: Context, rel, now: datetime) -> bool:
+    if due_review(rel, ctx.rubric.reviews, now):
+        return True
+    upcoming = next_calendar_review(rel, ctx.rubric.reviews, now)
+    return bool(upcoming and upcoming[2] - now <= SOON)
+
+
+async def post(ctx: Context, schedule: DigestSchedule) -> None:
+    message = await build(ctx, schedule.tenant, ctx.now())
+    to = Recipient(schedule.tenant, channel=schedule.channel, address=schedule.address)
+    await ctx.notifier(schedule.tenant).send(to, message)
+
+
+async def scheduled(ctx: Context, job: Job) -> None:
+    """A weekly digest fell due: post it if the channel still wants this one, plan the next."""
+    schedule = await ctx.store.digest(job.tenant, str(job.payload.get("channel")))
+    if schedule is None:
+        return
+    if (schedule.weekday, schedule.at) != (job.payload.get("weekday"), job.payload.get("at")):
+        return  # the schedule changed since this job was planned; its own job is queued
+    await plan(ctx, schedule)
+    await post(ctx, schedule)

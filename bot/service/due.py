@@ -1,0 +1,148 @@
+"""What happens when scheduled work falls due: one handler per job kind."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.core import views
+from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, Relationship
+from bot.core.reviews import due_review, next_calendar_review
+from bot.core.schedule import session_end
+from bot.service import checkins, digests
+from bot.service.context import Context
+from bot.store.queue import Job, drain
+
+log = logging.getLogger(__name__)
+
+
+async def plan_session(ctx: Context, rel: Relationship, number: int) -> datetime | None:
+    """Queue the check-in of scheduled session `number`; None if the plan has no such session."""
+    if not rel.scheduled and not (rel.first_session and number == 1):
+        return None
+    if rel.planned_sessions is not None and number > rel.planned_sessions:
+        return None
+    if not rel.scheduled and number > 1:
+        return None
+    ends = session_end(rel, number)
+    due = ctx.working(ends + ctx.prompt_delay, rel.tz)
+    await ctx.schedule("session", rel.tenant, f"{rel.id}:{number}", due, rid=rel.id, n=number)
+    return ends
+
+
+async def first_upcoming_session(ctx: Context, rel: Relationship) -> int:
+    """The first scheduled session that has not ended yet (past ones are not prompted)."""
+    number = rel.next_session
+    limit = rel.planned_sessions or 10_000
+    while number <= limit and rel.scheduled and session_end(rel, number) < ctx.now():
+        number += 1
+    return number
+
+
+async def plan_calendar_review(ctx: Context, rel: Relationship) -> None:
+    upcoming = next_calendar_review(rel, ctx.rubric.reviews, ctx.now())
+    if upcoming:
+        _kind, key, when = upcoming
+        due = ctx.working(when, rel.tz)
+        await ctx.schedule("review", rel.tenant, f"{rel.id}:{key}", due, rid=rel.id)
+
+
+async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
+    number = int(job.payload["n"])
+    if rel.status == CLOSED or number != rel.next_session:
+        return
+    rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, next_session=number + 1))
+    if rel is None:
+        return
+    await plan_session(ctx, rel, number + 1)
+    if rel.status == PAUSED:
+        return  # the session may not have happened; no check-in while paused
+    rel, checkin = await checkins.hold_session(ctx, rel, session_end(rel, number))
+    await checkins.send(ctx, rel, checkin)
+
+
+async def _send(ctx: Context, rel: Relationship, job: Job) -> None:
+    checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
+    if checkin and checkin.status == PENDING and rel.status != CLOSED:
+        await checkins.send(ctx, rel, checkin)
+
+
+async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
+    checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
+    if not checkin or checkin.status != PENDING or rel.status != ACTIVE:
+        return
+    if checkin.reminders >= ctx.rubric.reminders.max_reminders:
+        return
+    form = checkins.form_for(ctx, rel, checkin)
+    message = views.reminder(ctx.prompts, rel, checkin, form)
+    await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), message)
+    await ctx.store.save_checkin(rel.tenant, replace(checkin, reminders=checkin.reminders + 1))
+
+
+async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
+    checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
+    if not checkin or not await checkins.mark_missed(ctx, rel, checkin):
+        return
+    recipient = await ctx.recipient(rel)
+    if checkin.message_ref:
+        await ctx.notifier(rel.tenant).update(
+            recipient, checkin.message_ref, views.missed(ctx.prompts, rel, checkin)
+        )
+    if checkin.is_review and rel.open_review == checkin.number:
+        await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, open_review=None))
+        return
+    rel = await ctx.store.relationship(rel.tenant, rel.id) or rel
+    review = await checkins.review_if_due(ctx, rel)
+    if review:
+        await ctx.notifier(rel.tenant).send(recipient, review)
+
+
+async def _review(ctx: Context, rel: Relationship, job: Job) -> None:
+    if rel.status == CLOSED:
+        return
+    await plan_calendar_review(ctx, replace(rel))
+    if rel.status == PAUSED or not due_review(rel, ctx.rubric.reviews, ctx.now()):
+        return
+    review = await checkins.review_if_due(ctx, rel)
+    if review:
+        await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), review)
+
+
+HANDLERS = {
+    "session": _session,
+    "send": _send,
+    "remind": _remind,
+    "missed": _missed,
+    "review": _review,
+}
+
+
+async def handle(ctx: Context, job: Job) -> None:
+    if job.kind == "digest":
+        await digests.scheduled(ctx, job)
+        return
+    if job.kind == "retention":
+        await retention(ctx, job)
+        return
+    handler = HANDLERS.get(job.kind)
+    rel = await ctx.store.relationship(job.tenant, str(job.payload.get("rid", "")))
+    if handler is None or rel is None:
+        log.info("due job %s dropped: unknown kind or relationship gone", job.id)
+        return
+    await handler(ctx, rel, job)
+
+
+async def run_due(ctx: Context, limit: int = 100, worker: str = "") -> int:
+    now = ctx.now().timestamp()
+    return await drain(ctx.queue, lambda job: handle(ctx, job), now, limit=limit, worker=worker)
+
+
+async def retention(ctx: Context, job: Job) -> None:
+    """Delete check-ins older than the retention period, for every relationship of a tenant."""
+    if not ctx.retention_days:
+        return
+    before = (ctx.now() - timedelta(days=ctx.retention_days)).timestamp()
+    for user in await ctx.store.practitioners(job.tenant):
+        for rel in await ctx.store.relationships_of(job.tenant, user):
+            await ctx.store.prune_checkins(job.tenant, rel.id, before)
