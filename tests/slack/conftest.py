@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+import redis.asyncio as aioredis
+from aiohttp import web
+from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackUser
 
-from bot.channels.slack import web_client
+from bot.channels.slack import EVENTS_PATH, mount, web_client
 from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.store.server import free_port
 
 
 @pytest.fixture
@@ -40,3 +44,33 @@ def slack_client(slack_settings: Settings):
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def rapport(slack_settings: Settings, clock: ManualClock, redis: aioredis.Redis):
+    from bot.service.app import build  # noqa: PLC0415 - the facade under test
+
+    return await build(slack_settings, clock, redis)
+
+
+@pytest.fixture
+async def bot_url(rapport, slack_settings: Settings) -> AsyncIterator[str]:
+    """The bot's real aiohttp app, Slack mounted on it, on a free port (no send pacing)."""
+    app = web.Application()
+    mount(app, rapport, slack_settings, pace=0)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+def alice(fake_slack: FakeSlack, bot_url: str, http: aiohttp.ClientSession) -> SlackUser:
+    return SlackUser(fake_slack, bot_url, "UALICE", http)
+
+
+@pytest.fixture
+def bob(fake_slack: FakeSlack, bot_url: str, http: aiohttp.ClientSession) -> SlackUser:
+    return SlackUser(fake_slack, bot_url, "UBOB", http)

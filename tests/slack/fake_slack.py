@@ -31,6 +31,7 @@ TEAM = "T0RAPPORT"
 BOT_USER = "U0BOT"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
 
 
 @dataclass
@@ -38,6 +39,18 @@ class Call:
     method: str  # a Web API method ("chat.postMessage"), "response_url" or "upload"
     args: dict[str, Any]
     path: str = ""
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """What the bot answered to Slack's HTTP request (the ack)."""
+
+    status: int
+    body: str
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -77,6 +90,8 @@ class FakeSlack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict[str, Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -84,11 +99,14 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
     async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -165,7 +183,8 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if request.headers.get("Authorization") != f"Bearer {token}":
             await self._record(Call(method, args))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -186,6 +205,9 @@ class FakeSlack:
             "user_id": BOT_USER,
             "bot_id": "B0BOT",
         }
+
+    def _apps_connections_open(self, _args: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
 
     def _users_info(self, args: Mapping[str, Any]) -> dict[str, Any]:
         user = args["user"]
@@ -240,6 +262,26 @@ class FakeSlack:
         await self._record(Call("upload", {"file_id": file_id}, request.path))
         return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
+    # --- Socket Mode ------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async with self._changed:
+            self._sockets.append(ws)
+            self._changed.notify_all()
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                ack = json.loads(msg.data)
+                self.socket_acks.append(ack)
+                await self._record(Call("socket_ack", ack))
+        return ws
+
+    async def socket_send(self, envelope: Mapping[str, Any]) -> None:
+        """Send an envelope to the connected bot, as Slack does in Socket Mode."""
+        await self.wait_for(lambda: self._sockets, what="the Socket Mode connection")
+        await self._sockets[-1].send_json(dict(envelope))
+
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.responses.append(body)
@@ -273,14 +315,15 @@ class SlackUser:
         content_type: str,
         headers: Mapping[str, str] | None = None,
         timestamp: int | None = None,
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         # Bolt checks the timestamp against the real clock, so sign with the real time.
         ts = int(time.time()) if timestamp is None else timestamp
         all_headers = {"Content-Type": content_type, **sign(self.secret, body, ts)}
         all_headers.update(headers or {})
+        started = time.perf_counter()
         async with self.session.post(self.bot_url, data=body, headers=all_headers) as resp:
-            await resp.read()
-            return resp
+            answer = await resp.text()
+            return HttpReply(resp.status, answer, time.perf_counter() - started)
 
     def trigger(self) -> str:
         return f"{next(self._triggers)}.42.abcdef"
@@ -307,7 +350,7 @@ class SlackUser:
 
     async def command(
         self, text: str, channel: str | None = None, **kw: Any
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         body = self.command_body(text, channel)
         return await self.post(body, "application/x-www-form-urlencoded", **kw)
 
@@ -321,7 +364,7 @@ class SlackUser:
         )
         return self.slack.responses[before]
 
-    async def interact(self, payload: Mapping[str, Any]) -> aiohttp.ClientResponse:
+    async def interact(self, payload: Mapping[str, Any]) -> HttpReply:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 
@@ -330,7 +373,7 @@ class SlackUser:
 
     async def click(
         self, message: Posted, action: str | None = None, index: int = 0
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         """Click a button of a message the bot posted (the first, or the one with `action`)."""
         buttons = [
             e
@@ -371,7 +414,7 @@ class SlackUser:
 
     async def click_reply(
         self, reply: Mapping[str, Any], action: str, key: str = "eph"
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         """Click a button in an ephemeral reply (e.g. a `forget` confirmation)."""
         button = next(
             e
@@ -397,7 +440,7 @@ class SlackUser:
 
     async def submit(
         self, view: Mapping[str, Any], values: Mapping[str, str]
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         """Submit a modal the bot opened, with question id -> "1".."5" or text."""
         state: dict[str, Any] = {}
         for b in view["blocks"]:
@@ -428,7 +471,7 @@ class SlackUser:
 
     async def event(
         self, event: Mapping[str, Any], event_id: str | None = None, **kw: Any
-    ) -> aiohttp.ClientResponse:
+    ) -> HttpReply:
         body = json.dumps(
             {
                 "token": "legacy",
@@ -442,7 +485,7 @@ class SlackUser:
         )
         return await self.post(body, "application/json", **kw)
 
-    async def open_home(self, **kw: Any) -> aiohttp.ClientResponse:
+    async def open_home(self, **kw: Any) -> HttpReply:
         return await self.event(
             {
                 "type": "app_home_opened",
