@@ -111,7 +111,9 @@ class DriftState:
             ewma=float(data.get("ewma", 0.0)),
             previous=float(data.get("previous", 0.0)),
             groups=tuple(
-                GroupTrack(str(gid), tuple(float(x) for x in g.get("baseline", ())), float(g["ewma"]))
+                GroupTrack(
+                    str(gid), tuple(float(x) for x in g.get("baseline", ())), float(g["ewma"])
+                )
                 for gid, g in groups.items()
             ),
             episode=data.get("episode"),
@@ -193,7 +195,11 @@ def step(
             rule = "cutoff"
     else:
         ewma = params.lam * x + (1 - params.lam) * state.ewma
-        if state.previous - x >= params.drop - _EPS:
+        fall = state.previous - x
+        # It must also land `drop` below the baseline: a fall from an unusually good session
+        # back to the usual level is noise, not a drop.
+        below = _mean(state.baseline) - x
+        if fall >= params.drop - _EPS and below >= params.drop - _EPS:
             rule = "drop"
         elif x < params.cutoff:
             rule = "cutoff"
@@ -235,9 +241,7 @@ def step(
     return new_state, verdict
 
 
-def replay(
-    params: DriftParams, series: Iterable[Scores]
-) -> tuple[DriftState, list[DriftVerdict]]:
+def replay(params: DriftParams, series: Iterable[Scores]) -> tuple[DriftState, list[DriftVerdict]]:
     """Run a whole series through `step`: the final state and one verdict per session."""
     state = DriftState()
     verdicts: list[DriftVerdict] = []

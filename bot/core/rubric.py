@@ -20,6 +20,16 @@ CONTRAST_COUNT = 16
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "rubric.yaml"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = (
+    "version",
+    "groups",
+    "bands",
+    "checkin",
+    "drift",
+    "reviews",
+    "reminders",
+    "working_hours",
+)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -335,7 +345,9 @@ def _working_hours(r: _Reader) -> WorkingHours:
 def parse_rubric(data: Mapping[str, Any], source: str = "rubric.yaml") -> Rubric:
     """Check a loaded rubric document and build the Rubric, or raise RubricError."""
     r = _Reader(source, "", data)
-    r.only("version", "groups", "bands", "checkin", "drift", "reviews", "reminders", "working_hours")
+    r.only(
+        "version", "groups", "bands", "checkin", "drift", "reviews", "reminders", "working_hours"
+    )
     if r.raw("version") != 1:
         r.fail("version", f"must be 1 (got {_show(r.raw('version'))})")
     groups = _groups(r)
