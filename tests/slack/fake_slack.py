@@ -348,9 +348,7 @@ class SlackUser:
             }
         )
 
-    async def command(
-        self, text: str, channel: str | None = None, **kw: Any
-    ) -> HttpReply:
+    async def command(self, text: str, channel: str | None = None, **kw: Any) -> HttpReply:
         body = self.command_body(text, channel)
         return await self.post(body, "application/x-www-form-urlencoded", **kw)
 
@@ -371,9 +369,7 @@ class SlackUser:
     def _who(self) -> dict[str, Any]:
         return {"id": self.user, "username": self.user.lower(), "team_id": TEAM}
 
-    async def click(
-        self, message: Posted, action: str | None = None, index: int = 0
-    ) -> HttpReply:
+    async def click(self, message: Posted, action: str | None = None, index: int = 0) -> HttpReply:
         """Click a button of a message the bot posted (the first, or the one with `action`)."""
         buttons = [
             e
@@ -438,9 +434,7 @@ class SlackUser:
         }
         return await self.interact(payload)
 
-    async def submit(
-        self, view: Mapping[str, Any], values: Mapping[str, str]
-    ) -> HttpReply:
+    async def submit(self, view: Mapping[str, Any], values: Mapping[str, str]) -> HttpReply:
         """Submit a modal the bot opened, with question id -> "1".."5" or text."""
         state: dict[str, Any] = {}
         for b in view["blocks"]:
