@@ -1,18 +1,19 @@
-"""Teams fixtures: the fake Bot Connector server, and activities as Teams sends them."""
+"""Teams fixtures: the fake Bot Connector server and the bot's real aiohttp app."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator
-from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
-from tests.teams.connector import FakeConnector
+from bot.config import Settings
+from bot.service.app import build
+from bot.web import create_app
 
-TENANT = "tenant-1"
-BOT = {"id": "28:rapport-bot", "name": "Rapport"}
-_ids = itertools.count(1)
+from .connector import FakeConnector
+from .harness import TeamsBot
 
 
 @pytest.fixture
@@ -23,51 +24,16 @@ async def connector() -> AsyncIterator[FakeConnector]:
     await fake.stop()
 
 
-def user(n: int) -> dict[str, Any]:
-    return {"id": f"29:user-{n}", "name": f"User {n}", "aadObjectId": f"aad-{n}"}
-
-
-def personal_conversation(n: int) -> dict[str, Any]:
-    return {"id": f"a:chat-{n}", "conversationType": "personal", "tenantId": TENANT}
-
-
-def channel_conversation(name: str = "general") -> dict[str, Any]:
-    return {
-        "id": f"19:{name}@thread.tacv2;messageid=1700000000000",
-        "conversationType": "channel",
-        "isGroup": True,
-        "tenantId": TENANT,
-    }
-
-
-def activity(
-    service_url: str,
-    *,
-    sender: dict[str, Any],
-    conversation: dict[str, Any],
-    text: str | None = None,
-    value: Any = None,
-    reply_to_id: str | None = None,
-    kind: str = "message",
-    **extra: Any,
-) -> dict[str, Any]:
-    """An activity as the Teams channel posts it to the bot."""
-    body: dict[str, Any] = {
-        "type": kind,
-        "id": f"in-{next(_ids)}",
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": sender,
-        "recipient": BOT,
-        "conversation": conversation,
-        "channelData": {"tenant": {"id": TENANT}},
-        "localTimezone": "Europe/Berlin",
-        **extra,
-    }
-    if text is not None:
-        body["text"] = text
-    if value is not None:
-        body["value"] = value
-    if reply_to_id is not None:
-        body["replyToId"] = reply_to_id
-    return body
+@pytest.fixture
+async def teams(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsBot]:
+    """The real aiohttp app (local mode: Teams on, no credentials) on a free port."""
+    settings = Settings(teams_enabled=True, allow_plaintext=True)
+    rapport = await build(settings, clock, redis)
+    runner = web.AppRunner(create_app(rapport, settings))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
+    await runner.cleanup()

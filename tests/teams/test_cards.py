@@ -23,7 +23,8 @@ from bot.core.messages import (
     TextQuestion,
     text,
 )
-from tests.teams.connector import actions, card_text, inputs, unescape
+
+from .connector import actions, card_text, inputs, unescape
 
 CHECKIN = Form(
     ref="ref-123",
@@ -171,3 +172,8 @@ def test_small_export_is_one_message() -> None:
     attachment = Attachment("rapport-export.json", b'{"relationships": []}')
     (activity,) = cards.file_activities(attachment)
     assert json.loads(activity.text.split("```\n")[1].rsplit("\n```")[0]) == {"relationships": []}
+
+
+def test_bold_keeps_spaces_outside_its_markers() -> None:
+    message = Message(summary="s", blocks=(Paragraph((Span("Overall: ", bold=True), Span("25%"))),))
+    assert cards.markdown(message) == "**Overall:** 25%"

@@ -12,8 +12,9 @@ from bot.channels.teams.notifier import TeamsNotifier
 from bot.config import Settings
 from bot.core.messages import Attachment, Fields, Message, text
 from bot.service.api import Recipient
-from tests.teams.conftest import TENANT, activity, channel_conversation, personal_conversation, user
-from tests.teams.connector import FakeConnector, card_text
+
+from .activities import TENANT, activity, channel_conversation, personal_conversation, user
+from .connector import FakeConnector, card_text
 
 LOCAL = Settings(teams_enabled=True)
 

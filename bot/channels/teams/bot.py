@@ -104,7 +104,6 @@ def command_text(activity: Activity) -> str:
     if activity.recipient is not None and activity.entities:
         TurnContext.remove_recipient_mention(activity)
     text = (activity.text or "").replace("\u00a0", " ")
-    text = re.sub(r"<at>.*?</at>", "", text)  # a mention of the bot under another name
     return _CHECKIN_PREFIX.sub("", text, count=1).strip()
 
 

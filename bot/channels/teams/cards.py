@@ -67,7 +67,10 @@ def _spans(spans: tuple[Span, ...]) -> str:
         if span.code and piece:
             piece = "`" + span.text.replace("`", "'") + "`"
         if span.bold and piece.strip():
-            piece = f"**{piece}**"
+            # markdown ignores ** next to a space: keep the spaces outside the markers
+            core = piece.strip()
+            lead, trail = piece[: len(piece) - len(piece.lstrip())], piece[len(piece.rstrip()) :]
+            piece = f"{lead}**{core}**{trail}"
         parts.append(piece)
     return "".join(parts)
 
