@@ -45,6 +45,7 @@ class Relationship:
     next_session: int = 1  # the next scheduled session's number
     reviews_done: tuple[str, ...] = ()  # review keys: "midway:4", "midway:6m", "annual:1"
     open_review: int | None = None  # the number of a review sent but not yet answered
+    reviews_offered: tuple[str, ...] = ()  # review keys already offered (never nag twice)
 
     @property
     def scheduled(self) -> bool:
@@ -74,6 +75,7 @@ class Relationship:
             "next_session": self.next_session,
             "reviews_done": list(self.reviews_done),
             "open_review": self.open_review,
+            "reviews_offered": list(self.reviews_offered),
         }
 
     @classmethod
@@ -85,6 +87,7 @@ class Relationship:
                 "started": _dt(d["started"]),
                 "first_session": _dt(d.get("first_session")),
                 "reviews_done": tuple(d.get("reviews_done", ())),
+                "reviews_offered": tuple(d.get("reviews_offered", ())),
             }
         )
 

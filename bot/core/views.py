@@ -218,12 +218,21 @@ def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: 
 
 
 def reminder(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:
+    if checkin.is_review:
+        name = REVIEW_NAMES.get(checkin.kind, "review")
+        line = prompts.say("review_reminder", kind=name, alias=rel.alias)
+        button = Button(prompts.say("review_button"), Action.OPEN_FORM, form.ref)
+        return Message(summary=line, blocks=(p(line), Actions((button,))), kind="reminder",
+                       form=form)
     line = prompts.say("reminder", session=checkin.session, alias=rel.alias)
     button = Button(prompts.say("checkin_button"), Action.OPEN_FORM, form.ref)
     return Message(summary=line, blocks=(p(line), Actions((button,))), kind="reminder", form=form)
 
 
 def missed(prompts: Prompts, rel: Relationship, checkin: CheckIn) -> Message:
+    if checkin.is_review:
+        name = REVIEW_NAMES.get(checkin.kind, "review")
+        return text(prompts.say("review_missed", kind=name, alias=rel.alias), kind="missed")
     return text(prompts.say("missed", session=checkin.session, alias=rel.alias), kind="missed")
 
 

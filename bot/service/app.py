@@ -125,6 +125,10 @@ class Rapport:
         metrics.DUE_HANDLED.inc(handled)
         return handled
 
+    async def apply_retention(self) -> int:
+        """Delete check-ins older than RAPPORT_RETENTION_DAYS, across tenants."""
+        return await due.apply_retention(self.ctx)
+
     async def reap(self) -> int:
         return await self.ctx.queue.reap(self.ctx.now().timestamp())
 

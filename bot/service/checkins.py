@@ -51,7 +51,10 @@ async def open_review(ctx: Context, rel: Relationship, due: ReviewDue) -> tuple[
             return rel, existing
 
     def bump(r: Relationship) -> Relationship:
-        return replace(r, entries=r.entries + 1, open_review=r.entries + 1)
+        offered = r.reviews_offered if due.key in r.reviews_offered else (
+            *r.reviews_offered, due.key)
+        return replace(r, entries=r.entries + 1, open_review=r.entries + 1,
+                       reviews_offered=offered)
 
     rel = await ctx.store.update(rel.tenant, rel.id, bump) or rel
     asked = tuple(c.id for c in ctx.rubric.contrasts)
@@ -74,7 +77,9 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     notifier = ctx.notifier(rel.tenant)
     ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
     now = ctx.now()
-    await ctx.store.save_checkin(rel.tenant, replace(checkin, message_ref=ref))
+    await ctx.store.update_checkin(
+        rel.tenant, rel.id, checkin.number, lambda c: replace(c, message_ref=ref)
+    )
     await ctx.store.change_aggregate(
         rel.tenant, rel.id, lambda a: replace(a, sent=a.sent + 1).count(iso_week(now), sent=1)
     )
@@ -175,9 +180,11 @@ async def submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obje
     if verdict and verdict.nudge:
         followups.append(views.drift_nudge(ctx.rubric, ctx.prompts, rel, verdict.rule, verdict.group))
     rel = await _after_answer(ctx, rel, after)
-    review = await review_if_due(ctx, rel)
-    if review:
-        followups.append(review)
+    opened = await review_if_due(ctx, rel)
+    if opened:
+        rel, review = opened
+        await ctx.schedule("send", rel.tenant, f"{rel.id}:{review.number}", ctx.now(),
+                           rid=rel.id, number=review.number)
     text_dropped = not ctx.store.stores_text and any(
         isinstance(values.get(q.id), str) and values.get(q.id) for q in questions
     )
@@ -200,21 +207,26 @@ async def _after_answer(ctx: Context, rel: Relationship, checkin: CheckIn) -> Re
     return await ctx.store.update(rel.tenant, rel.id, done) or rel
 
 
-async def review_if_due(ctx: Context, rel: Relationship) -> Message | None:
-    """The review prompt to send now, if one fell due and none is open yet."""
+async def review_if_due(ctx: Context, rel: Relationship) -> tuple[Relationship, CheckIn] | None:
+    """Open the review that fell due, unless one is open or it was offered already."""
     if rel.status != "active" or rel.open_review:
         return None
     due = due_review(rel, ctx.rubric.reviews, ctx.now())
-    if due is None:
+    if due is None or due.key in rel.reviews_offered:
         return None
-    rel, review = await open_review(ctx, rel, due)
-    return prompt_for(ctx, rel, review)
+    return await open_review(ctx, rel, due)
 
 
 async def mark_missed(ctx: Context, rel: Relationship, checkin: CheckIn) -> bool:
     if checkin.status != PENDING or rel.status == CLOSED:
         return False
-    await ctx.store.save_checkin(rel.tenant, replace(checkin, status=MISSED))
+
+    def miss(c: CheckIn) -> CheckIn:
+        return replace(c, status=MISSED) if c.status == PENDING else c
+
+    updated = await ctx.store.update_checkin(rel.tenant, rel.id, checkin.number, miss)
+    if updated is None or updated.status != MISSED:
+        return False
     now = ctx.now()
     await ctx.store.change_aggregate(
         rel.tenant,

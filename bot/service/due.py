@@ -77,7 +77,9 @@ async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
     form = checkins.form_for(ctx, rel, checkin)
     message = views.reminder(ctx.prompts, rel, checkin, form)
     await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), message)
-    await ctx.store.save_checkin(rel.tenant, replace(checkin, reminders=checkin.reminders + 1))
+    await ctx.store.update_checkin(
+        rel.tenant, rel.id, checkin.number, lambda c: replace(c, reminders=c.reminders + 1)
+    )
 
 
 async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
@@ -93,20 +95,20 @@ async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
         await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, open_review=None))
         return
     rel = await ctx.store.relationship(rel.tenant, rel.id) or rel
-    review = await checkins.review_if_due(ctx, rel)
-    if review:
-        await ctx.notifier(rel.tenant).send(recipient, review)
+    opened = await checkins.review_if_due(ctx, rel)
+    if opened:
+        await checkins.send(ctx, *opened)
 
 
 async def _review(ctx: Context, rel: Relationship, job: Job) -> None:
     if rel.status == CLOSED:
         return
-    await plan_calendar_review(ctx, replace(rel))
+    await plan_calendar_review(ctx, rel)
     if rel.status == PAUSED or not due_review(rel, ctx.rubric.reviews, ctx.now()):
         return
-    review = await checkins.review_if_due(ctx, rel)
-    if review:
-        await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), review)
+    opened = await checkins.review_if_due(ctx, rel)
+    if opened:
+        await checkins.send(ctx, *opened)
 
 
 HANDLERS = {
@@ -122,9 +124,6 @@ async def handle(ctx: Context, job: Job) -> None:
     if job.kind == "digest":
         await digests.scheduled(ctx, job)
         return
-    if job.kind == "retention":
-        await retention(ctx, job)
-        return
     handler = HANDLERS.get(job.kind)
     rel = await ctx.store.relationship(job.tenant, str(job.payload.get("rid", "")))
     if handler is None or rel is None:
@@ -138,11 +137,14 @@ async def run_due(ctx: Context, limit: int = 100, worker: str = "") -> int:
     return await drain(ctx.queue, lambda job: handle(ctx, job), now, limit=limit, worker=worker)
 
 
-async def retention(ctx: Context, job: Job) -> None:
-    """Delete check-ins older than the retention period, for every relationship of a tenant."""
+async def apply_retention(ctx: Context) -> int:
+    """Delete check-ins older than the retention period, in every tenant."""
     if not ctx.retention_days:
-        return
+        return 0
     before = (ctx.now() - timedelta(days=ctx.retention_days)).timestamp()
-    for user in await ctx.store.practitioners(job.tenant):
-        for rel in await ctx.store.relationships_of(job.tenant, user):
-            await ctx.store.prune_checkins(job.tenant, rel.id, before)
+    removed = 0
+    for tenant in await ctx.store.tenants():
+        for user in await ctx.store.practitioners(tenant):
+            for rel in await ctx.store.relationships_of(tenant, user):
+                removed += await ctx.store.prune_checkins(tenant, rel.id, before)
+    return removed

@@ -88,3 +88,8 @@ def tenant_pattern(t: str) -> str:
 
 def relationship_pattern(t: str, rid: str) -> str:
     return f"{relationship(t, rid)}*"
+
+
+def tenant_of(key: str) -> str:
+    """The tenant inside a key's hash tag."""
+    return key[key.index("{") + 1 : key.index("}")]

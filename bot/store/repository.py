@@ -187,6 +187,31 @@ class Store:
                       {str(checkin.number): checkin.session_at.timestamp()})
             await pipe.execute()
 
+    async def update_checkin(
+        self, tenant: str, rid: str, number: int, change: Callable[[CheckIn], CheckIn]
+    ) -> CheckIn | None:
+        """Change one check-in under WATCH: an answer that lands meanwhile is never undone."""
+        key = keys.checkin(tenant, rid, number)
+
+        def apply(raw: str | None) -> CheckIn | None:
+            data = load(raw, key)
+            return change(self._open(data)) if data else None
+
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    new = apply(await pipe.get(key))
+                    if new is None:
+                        await pipe.unwatch()
+                        return None
+                    pipe.multi()
+                    pipe.set(key, dump(self._seal(new)))
+                    await pipe.execute()
+                    return new
+                except WatchError:
+                    continue
+
     async def save_answer(self, tenant: str, checkin: CheckIn, agg: Aggregate) -> None:
         """The check-in and the aggregate it changed, in one transaction."""
         rid = checkin.relationship
@@ -223,6 +248,13 @@ class Store:
 
     async def save_practitioner(self, who: Practitioner) -> None:
         await self.redis.set(keys.practitioner(who.tenant, who.user), dump(who.to_dict()))
+
+    async def tenants(self) -> list[str]:
+        """Every tenant with practitioners (a SCAN: for daily housekeeping only)."""
+        found = set()
+        async for key in self.redis.scan_iter(match=keys.practitioners("*"), count=500):
+            found.add(keys.tenant_of(key))
+        return sorted(found)
 
     async def practitioners(self, tenant: str) -> list[str]:
         return sorted(await self.redis.smembers(keys.practitioners(tenant)))

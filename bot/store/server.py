@@ -87,6 +87,8 @@ class EmbeddedRedis:
         return args + list(self.extra_args)
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        # redis-server changes into --dir, so every path it is given must be absolute.
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

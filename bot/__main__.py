@@ -1,0 +1,119 @@
+"""The commands: run (web + scheduler), serve (web only), worker (scheduler only), demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import signal
+import sys
+from dataclasses import replace
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, from_env
+from bot.core.clock import ManualClock, SystemClock
+from bot.core.prompts import PromptError
+from bot.core.rubric import RubricError
+from bot.service.app import Rapport, build
+from bot.store.connection import connect
+from bot.store.crypto import demo_key, validate_key
+
+log = logging.getLogger("rapport")
+
+
+def _check(settings: Settings) -> None:
+    if settings.encryption_key and (problem := validate_key(settings.encryption_key)):
+        raise ConfigError(problem)
+    if not settings.encryption_key and not settings.allow_plaintext:
+        log.warning(
+            "RAPPORT_ENCRYPTION_KEY is not set: free-text answers will not be stored "
+            "(set a key, or RAPPORT_ALLOW_PLAINTEXT=1 to store them unencrypted)"
+        )
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
+    from bot.jobs.scheduler import build_scheduler  # noqa: PLC0415
+    from bot.web import create_app  # noqa: PLC0415
+
+    _check(settings)
+    conn = connect(settings.redis_url, settings.data_dir)
+    rapport = await build(settings, SystemClock(), conn.redis)
+    app = create_app(rapport, settings)  # also registers each channel's notifier
+    runner = None
+    if web_on:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.port).start()  # noqa: S104
+        log.info("listening on port %s", settings.port)
+    scheduler = None
+    if worker_on:
+        scheduler = build_scheduler(rapport)
+        scheduler.start()
+        log.info("worker polling the due-queue")
+    try:
+        await _until_stopped()
+    finally:
+        log.info("stopping: finishing what is in hand")
+        if scheduler:
+            scheduler.shutdown(wait=True)
+        if runner:
+            await runner.cleanup()
+        await conn.close()
+
+
+async def demo(settings: Settings) -> None:
+    from bot.channels.console.app import Console, run  # noqa: PLC0415
+    from bot.channels.console.sample import INTRO, seed  # noqa: PLC0415
+
+    data_dir = settings.data_dir / "demo"
+    shutil.rmtree(data_dir / "redis", ignore_errors=True)  # each demo starts from the sample
+    settings = replace(settings, redis_url=None, data_dir=data_dir,
+                       encryption_key=settings.encryption_key or demo_key(data_dir))
+    conn = connect(None, data_dir)
+    try:
+        clock = ManualClock()
+        rapport: Rapport = await build(settings, clock, conn.redis)
+        console = Console(rapport, clock)
+        print("Setting up the sample workspace (living through its past)...", flush=True)
+        await seed(console)
+        print(INTRO, flush=True)
+        console.show([f"It is {console.stamp()} ({console.tz})."])
+        await run(console, sys.stdin, interactive=sys.stdin.isatty())
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
+    parser.add_argument("command", choices=["run", "serve", "worker", "demo"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command != "demo" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = from_env()
+        if args.command == "demo":
+            asyncio.run(demo(settings))
+        else:
+            web_on = args.command in {"run", "serve"}
+            worker_on = args.command in {"run", "worker"}
+            asyncio.run(serve(settings, web_on, worker_on))
+    except (ConfigError, RubricError, PromptError) as e:
+        print(f"rapport: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
