@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fake_slack import FakeSlack, SlackUser
-from helpers import answer, buttons, next_prompt, open_modal, ratings, said
+from slack_steps import answer, buttons, next_prompt, open_modal, ratings, said
 
 from bot.core.clock import ManualClock
 from bot.core.messages import Action
@@ -135,3 +135,38 @@ async def test_another_practitioner_cannot_see_or_open_a_relationship(
         lambda: any("someone else" in said(r) for r in fake_slack.responses), what="refusal"
     )
     assert len(fake_slack.views) == before  # no modal for Bob
+
+
+async def test_reminder_then_missed_updates_the_dm(
+    alice: SlackUser, fake_slack: FakeSlack, rapport, clock: ManualClock
+) -> None:
+    await alice.ask("add Sam")
+    await alice.ask("log Sam")
+    prompt = await next_prompt(fake_slack, rapport, "UALICE")
+    clock.advance(timedelta(hours=25))
+    await rapport.run_due()
+    reminders = [m for m in fake_slack.dm("UALICE") if "gentle nudge" in m.text]
+    assert len(reminders) == 1 and buttons(reminders[0].blocks)  # with the button again
+    clock.advance(timedelta(hours=72))
+    await rapport.run_due()
+    assert "missed" in prompt.text  # the original DM now says so
+    assert len([m for m in fake_slack.dm("UALICE") if "gentle nudge" in m.text]) == 1
+
+
+async def test_a_scheduled_checkin_waits_for_working_hours_in_the_users_zone(
+    alice: SlackUser, fake_slack: FakeSlack, rapport, clock: ManualClock
+) -> None:
+    fake_slack.tz["UALICE"] = "America/New_York"
+    # Monday 5 Jan 2026, 17:30-18:30 in New York: the check-in would fall at 18:40, after hours.
+    await alice.ask("add Sam sessions=4 every=weekly start=2026-01-05 17:30 length=60")
+    clock.set(datetime(2026, 1, 5, 23, 45, tzinfo=UTC))  # 18:45 in New York
+    await rapport.run_due()
+    assert not fake_slack.dm("UALICE")
+    clock.set(datetime(2026, 1, 6, 13, 59, tzinfo=UTC))  # 08:59 Tuesday in New York
+    await rapport.run_due()
+    assert not fake_slack.dm("UALICE")
+    clock.set(datetime(2026, 1, 6, 14, 0, tzinfo=UTC))  # 09:00: working hours begin
+    prompt = await next_prompt(fake_slack, rapport, "UALICE")
+    assert "Session 1 with Sam" in prompt.text
+    await rapport.run_due()
+    assert len(fake_slack.dm("UALICE")) == 1  # sent once

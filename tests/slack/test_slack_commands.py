@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from fake_slack import FakeSlack, SlackUser, dm_of
-from helpers import answer, next_prompt, said
+from slack_steps import answer, next_prompt, said
 
 from bot.core.clock import ManualClock
 from bot.core.messages import Action

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 from fake_slack import APP_TOKEN, FakeSlack, SlackUser
-from helpers import said
+from slack_steps import said
 
 from bot.channels.slack import EVENTS_PATH, mount
 from bot.config import Settings

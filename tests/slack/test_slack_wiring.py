@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from aiohttp import web
 from fake_slack import FakeSlack, SlackUser
-from helpers import said
+from slack_steps import said
 
 from bot.config import Settings, from_env
 from bot.store.server import free_port
