@@ -45,6 +45,9 @@ class FakeConnector:
         self.posted: list[Posted] = []
         self.created: list[dict[str, Any]] = []
         self.unknown_updates: list[tuple[str, str]] = []
+        self.throttle = 0  # answer the next n posts with 429 Too Many Requests
+        self.forbid = False  # answer posts with 403, as when a user has blocked the bot
+        self.throttled = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -77,6 +80,14 @@ class FakeConnector:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.forbid:
+            return web.json_response({"error": {"code": "BotDisabledByAdmin"}}, status=403)
+        if self.throttle > 0:
+            self.throttle -= 1
+            self.throttled += 1
+            return web.json_response(
+                {"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "2"}
+            )
         activity_id = f"act-{next(self._ids)}"
         self.posted.append(Posted(request.match_info["cid"], activity_id, body))
         return web.json_response({"id": activity_id})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from botbuilder.schema import Activity
+from msrest.exceptions import HttpOperationError
 
 from bot.channels.teams import create_adapter
 from bot.channels.teams.bot import address_of
@@ -76,3 +78,32 @@ def test_the_address_is_json_and_round_trips() -> None:
     address = address_of(incoming)
     assert json.loads(json.dumps(address)) == address
     assert address["conversation"]["id"] == "a:chat-2" and "activityId" not in address
+
+
+async def test_a_throttled_send_waits_as_asked_and_is_sent_once(connector: FakeConnector) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    notifier = TeamsNotifier(create_adapter(LOCAL), sleep=sleep)
+    address = _address(connector, personal_conversation(1))
+    connector.throttle = 2
+
+    ref = await notifier.send(
+        Recipient(f"teams:{TENANT}", user="aad-1", address=address), text("hi")
+    )
+
+    assert waits == [2.0, 2.0] and connector.throttled == 2
+    assert [p.id for p in connector.posted] == [ref]
+
+
+async def test_a_failed_send_is_raised_and_not_apologised_for(connector: FakeConnector) -> None:
+    notifier = TeamsNotifier(create_adapter(LOCAL))
+    to = Recipient(
+        f"teams:{TENANT}", user="aad-1", address=_address(connector, personal_conversation(1))
+    )
+    connector.forbid = True
+    with pytest.raises(HttpOperationError):
+        await notifier.send(to, text("hi"))
+    assert connector.posted == []  # in particular no "sorry" message in the chat
