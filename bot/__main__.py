@@ -77,8 +77,12 @@ async def demo(settings: Settings) -> None:
 
     data_dir = settings.data_dir / "demo"
     shutil.rmtree(data_dir / "redis", ignore_errors=True)  # each demo starts from the sample
-    settings = replace(settings, redis_url=None, data_dir=data_dir,
-                       encryption_key=settings.encryption_key or demo_key(data_dir))
+    settings = replace(
+        settings,
+        redis_url=None,
+        data_dir=data_dir,
+        encryption_key=settings.encryption_key or demo_key(data_dir),
+    )
     conn = connect(None, data_dir)
     try:
         clock = ManualClock()
@@ -97,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
     parser.add_argument("command", choices=["run", "serve", "worker", "demo"])
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.command != "demo" else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.command != "demo" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = from_env()
         if args.command == "demo":

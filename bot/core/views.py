@@ -222,8 +222,9 @@ def reminder(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) 
         name = REVIEW_NAMES.get(checkin.kind, "review")
         line = prompts.say("review_reminder", kind=name, alias=rel.alias)
         button = Button(prompts.say("review_button"), Action.OPEN_FORM, form.ref)
-        return Message(summary=line, blocks=(p(line), Actions((button,))), kind="reminder",
-                       form=form)
+        return Message(
+            summary=line, blocks=(p(line), Actions((button,))), kind="reminder", form=form
+        )
     line = prompts.say("reminder", session=checkin.session, alias=rel.alias)
     button = Button(prompts.say("checkin_button"), Action.OPEN_FORM, form.ref)
     return Message(summary=line, blocks=(p(line), Actions((button,))), kind="reminder", form=form)

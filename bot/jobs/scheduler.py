@@ -53,10 +53,19 @@ def build_scheduler(rapport: Rapport, poll_seconds: float = POLL_SECONDS) -> Asy
         while await rapport.run_due(limit=100, worker=me) >= 100:
             pass  # a full batch: more may be waiting
 
-    scheduler.add_job(_guarded("due-queue", poll), IntervalTrigger(seconds=poll_seconds,
-                      timezone=utc), id="due-queue")
-    scheduler.add_job(_guarded("reaper", rapport.reap), IntervalTrigger(seconds=REAP_SECONDS,
-                      timezone=utc), id="reaper")
-    scheduler.add_job(_guarded("retention", rapport.apply_retention),
-                      CronTrigger(hour=3, minute=17, timezone=utc), id="retention")
+    scheduler.add_job(
+        _guarded("due-queue", poll),
+        IntervalTrigger(seconds=poll_seconds, timezone=utc),
+        id="due-queue",
+    )
+    scheduler.add_job(
+        _guarded("reaper", rapport.reap),
+        IntervalTrigger(seconds=REAP_SECONDS, timezone=utc),
+        id="reaper",
+    )
+    scheduler.add_job(
+        _guarded("retention", rapport.apply_retention),
+        CronTrigger(hour=3, minute=17, timezone=utc),
+        id="retention",
+    )
     return scheduler

@@ -27,7 +27,9 @@ from bot.service.api import Actor, Submitted
 from bot.service.context import Context
 
 
-async def hold_session(ctx: Context, rel: Relationship, at: datetime) -> tuple[Relationship, CheckIn]:
+async def hold_session(
+    ctx: Context, rel: Relationship, at: datetime
+) -> tuple[Relationship, CheckIn]:
     """Record a session held at `at` and open its check-in."""
 
     def bump(r: Relationship) -> Relationship:
@@ -43,7 +45,9 @@ async def hold_session(ctx: Context, rel: Relationship, at: datetime) -> tuple[R
     return rel, checkin
 
 
-async def open_review(ctx: Context, rel: Relationship, due: ReviewDue) -> tuple[Relationship, CheckIn]:
+async def open_review(
+    ctx: Context, rel: Relationship, due: ReviewDue
+) -> tuple[Relationship, CheckIn]:
     """Open a review (or return the one already open)."""
     if rel.open_review:
         existing = await ctx.store.checkin(rel.tenant, rel.id, rel.open_review)
@@ -51,10 +55,10 @@ async def open_review(ctx: Context, rel: Relationship, due: ReviewDue) -> tuple[
             return rel, existing
 
     def bump(r: Relationship) -> Relationship:
-        offered = r.reviews_offered if due.key in r.reviews_offered else (
-            *r.reviews_offered, due.key)
-        return replace(r, entries=r.entries + 1, open_review=r.entries + 1,
-                       reviews_offered=offered)
+        offered = (
+            r.reviews_offered if due.key in r.reviews_offered else (*r.reviews_offered, due.key)
+        )
+        return replace(r, entries=r.entries + 1, open_review=r.entries + 1, reviews_offered=offered)
 
     rel = await ctx.store.update(rel.tenant, rel.id, bump) or rel
     asked = tuple(c.id for c in ctx.rubric.contrasts)
@@ -174,17 +178,27 @@ async def submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obje
         texts=dict(answers.texts),
         scores=scores.to_dict(),
     )
-    agg, verdict = _record(ctx, await ctx.store.aggregate(rel.tenant, rel.id), before, after, scores)
+    agg, verdict = _record(
+        ctx, await ctx.store.aggregate(rel.tenant, rel.id), before, after, scores
+    )
     await ctx.store.save_answer(rel.tenant, after, agg)
     followups: list[Message] = []
     if verdict and verdict.nudge:
-        followups.append(views.drift_nudge(ctx.rubric, ctx.prompts, rel, verdict.rule, verdict.group))
+        followups.append(
+            views.drift_nudge(ctx.rubric, ctx.prompts, rel, verdict.rule, verdict.group)
+        )
     rel = await _after_answer(ctx, rel, after)
     opened = await review_if_due(ctx, rel)
     if opened:
         rel, review = opened
-        await ctx.schedule("send", rel.tenant, f"{rel.id}:{review.number}", ctx.now(),
-                           rid=rel.id, number=review.number)
+        await ctx.schedule(
+            "send",
+            rel.tenant,
+            f"{rel.id}:{review.number}",
+            ctx.now(),
+            rid=rel.id,
+            number=review.number,
+        )
     text_dropped = not ctx.store.stores_text and any(
         isinstance(values.get(q.id), str) and values.get(q.id) for q in questions
     )

@@ -12,7 +12,7 @@ from bot.core import views
 from bot.core.messages import Message, text
 from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
-from bot.core.schedule import day_text, local, session_start, to_utc
+from bot.core.schedule import local, session_start, to_utc
 from bot.service import checkins, digests
 from bot.service.api import Actor, Place
 from bot.service.context import Context
@@ -36,8 +36,10 @@ async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message
 def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
     now = ctx.now()
     nxt = None
-    if rel.status == ACTIVE and rel.scheduled and (
-        rel.planned_sessions is None or rel.next_session <= rel.planned_sessions
+    if (
+        rel.status == ACTIVE
+        and rel.scheduled
+        and (rel.planned_sessions is None or rel.next_session <= rel.planned_sessions)
     ):
         nxt = session_start(rel, rel.next_session)
     outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
@@ -111,11 +113,15 @@ async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
     if at > now + timedelta(minutes=5):
         return views.error(ctx.prompts.say("log_future", alias=rel.alias), c.USAGE["log"])
     rel, checkin = await checkins.hold_session(ctx, rel, at)
-    await ctx.schedule("send", rel.tenant, f"{rel.id}:{checkin.number}", now,
-                       rid=rel.id, number=checkin.number)
+    await ctx.schedule(
+        "send", rel.tenant, f"{rel.id}:{checkin.number}", now, rid=rel.id, number=checkin.number
+    )
     if cmd.at:
-        return text(ctx.prompts.say("logged_past", session=checkin.session, alias=rel.alias,
-                                    when=views.when(at, rel.tz)))
+        return text(
+            ctx.prompts.say(
+                "logged_past", session=checkin.session, alias=rel.alias, when=views.when(at, rel.tz)
+            )
+        )
     return text(ctx.prompts.say("logged", session=checkin.session, alias=rel.alias))
 
 
@@ -156,7 +162,8 @@ async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Me
         return text(ctx.prompts.say("paused", alias=rel.alias))
     nxt = ""
     if rel.scheduled:
-        nxt = f"; the next check-in follows the session on {views.when(session_start(rel, rel.next_session), rel.tz)}"
+        starts = views.when(session_start(rel, rel.next_session), rel.tz)
+        nxt = f"; the next check-in follows the session on {starts}"
     return text(ctx.prompts.say("resumed", alias=rel.alias, next=nxt))
 
 
@@ -184,20 +191,33 @@ async def digest_here(ctx: Context, actor: Actor, cmd: c.DigestHere, place: Plac
     day = DEFAULT_DAY if cmd.weekday is None else cmd.weekday
     at = cmd.at or DEFAULT_TIME
     tz = await tz_of(ctx, actor)
-    schedule = DigestSchedule(actor.tenant, place.channel, day, at.strftime("%H:%M"), tz,
-                              dict(place.address) if place.address else None, actor.user)
+    schedule = DigestSchedule(
+        actor.tenant,
+        place.channel,
+        day,
+        at.strftime("%H:%M"),
+        tz,
+        dict(place.address) if place.address else None,
+        actor.user,
+    )
     await ctx.store.save_digest(schedule)
     await digests.plan(ctx, schedule)
-    return text(ctx.prompts.say("digest_here", day=DAYS[day], time=schedule.at, tz=tz),
-                private=False)
+    return text(
+        ctx.prompts.say("digest_here", day=DAYS[day], time=schedule.at, tz=tz), private=False
+    )
 
 
 async def digest_now(ctx: Context, actor: Actor, _cmd: c.DigestNow, place: Place) -> Message:
     if place.direct or not place.channel:
         return views.error(ctx.prompts.say("digest_need_channel"), c.USAGE["digest"])
     schedule = await ctx.store.digest(actor.tenant, place.channel) or DigestSchedule(
-        actor.tenant, place.channel, DEFAULT_DAY, "09:00", await tz_of(ctx, actor),
-        dict(place.address) if place.address else None, actor.user,
+        actor.tenant,
+        place.channel,
+        DEFAULT_DAY,
+        "09:00",
+        await tz_of(ctx, actor),
+        dict(place.address) if place.address else None,
+        actor.user,
     )
     return await digests.build(ctx, schedule.tenant, ctx.now())
 
@@ -209,13 +229,15 @@ async def digest_off(ctx: Context, actor: Actor, _cmd: c.DigestOff, place: Place
 
 
 async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> Message:
-    data = {"tenant": actor.tenant, "user": actor.user, "exported_at": ctx.now().isoformat(),
-            "relationships": []}
+    data = {
+        "tenant": actor.tenant,
+        "user": actor.user,
+        "exported_at": ctx.now().isoformat(),
+        "relationships": [],
+    }
     for rel in await ctx.store.relationships_of(actor.tenant, actor.user):
         entries = await ctx.store.checkins(actor.tenant, rel.id)
-        data["relationships"].append(
-            {**rel.to_dict(), "checkins": [e.to_dict() for e in entries]}
-        )
+        data["relationships"].append({**rel.to_dict(), "checkins": [e.to_dict() for e in entries]})
     body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
     return views.export_message(ctx.prompts, "rapport-export.json", body)
 
@@ -240,6 +262,7 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     if rel is None or rel.owner != actor.user:
         return views.error(ctx.prompts.say("forget_expired", alias="<alias>"))
     await ctx.store.forget(rel, c.alias_key(rel.alias))
+    await ctx.queue.purge(rel.id)
     return text(ctx.prompts.say("forget_done", alias=rel.alias))
 
 

@@ -21,8 +21,15 @@ async def plan(ctx: Context, schedule: DigestSchedule) -> datetime:
     hh, mm = (int(x) for x in schedule.at.split(":"))
     due = next_weekly(schedule.weekday, time(hh, mm), schedule.tz, ctx.now())
     key = f"{schedule.channel}:{schedule.weekday}:{schedule.at}:{due.isoformat()}"
-    await ctx.schedule("digest", schedule.tenant, key, due, channel=schedule.channel,
-                       weekday=schedule.weekday, at=schedule.at)
+    await ctx.schedule(
+        "digest",
+        schedule.tenant,
+        key,
+        due,
+        channel=schedule.channel,
+        weekday=schedule.weekday,
+        at=schedule.at,
+    )
     return due
 
 
@@ -34,7 +41,9 @@ async def build(ctx: Context, tenant: str, now: datetime) -> Message:
     for user in await ctx.store.practitioners(tenant):
         rels = await ctx.store.relationships_of(tenant, user)
         aggs = await ctx.store.aggregates(tenant, [r.id for r in rels])
-        drifting = sum(1 for r, a in zip(rels, aggs, strict=True) if a.drifting and r.status == ACTIVE)
+        drifting = sum(
+            1 for r, a in zip(rels, aggs, strict=True) if a.drifting and r.status == ACTIVE
+        )
         soon = sum(1 for r in rels if r.status == ACTIVE and _review_soon(ctx, r, now))
         rows.append(core_digest.practitioner_week(aggs, week, previous, drifting, soon))
     label = local(now - timedelta(days=1), "UTC").strftime("%d %b %Y")

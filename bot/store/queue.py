@@ -303,6 +303,23 @@ class DueQueue:
         n = await self._cancel(keys=[*self._STATE, keys.QUEUE_POISON], args=[job_id])
         return bool(n)
 
+    async def purge(self, fragment: str) -> int:
+        """Cancel every job whose id contains `fragment`, and drop its idempotency key.
+
+        For `forget`: nothing that names a deleted relationship may stay behind. A scan, so
+        only for rare, user-initiated deletions.
+        """
+        removed = 0
+        pattern = f"*{fragment}*"
+        async for job_id, _raw in self.redis.hscan_iter(keys.QUEUE_JOBS, match=pattern):
+            removed += await self.cancel(_s(job_id))
+        async for job_id, _raw in self.redis.hscan_iter(keys.QUEUE_POISON, match=pattern):
+            removed += await self.cancel(_s(job_id))
+        done = [k async for k in self.redis.scan_iter(match=keys.queue_done(pattern))]
+        if done:
+            removed += int(await self.redis.delete(*done))
+        return removed
+
     async def get(self, job_id: str) -> Job | None:
         raw = await self.redis.hget(keys.QUEUE_JOBS, job_id)
         return None if raw is None else Job.from_json(raw)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import redis.asyncio as aioredis
@@ -68,7 +67,9 @@ class Store:
 
     async def add(self, rel: Relationship, alias_key: str) -> bool:
         """Register `rel` unless its owner already has that alias."""
-        if not await self.redis.hsetnx(keys.owner_aliases(rel.tenant, rel.owner), alias_key, rel.id):
+        if not await self.redis.hsetnx(
+            keys.owner_aliases(rel.tenant, rel.owner), alias_key, rel.id
+        ):
             return False
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.relationship(rel.tenant, rel.id), dump(rel.to_dict()))
@@ -141,12 +142,15 @@ class Store:
         self, tenant: str, rid: str, change: Callable[[Aggregate], Aggregate]
     ) -> Aggregate:
         key = keys.aggregate(tenant, rid)
-        return await self._watched(key, lambda raw: change(
-            Aggregate.from_dict(d) if (d := load(raw, key)) else Aggregate()
-        ), lambda a: dump(a.to_dict()))
+        return await self._watched(
+            key,
+            lambda raw: change(Aggregate.from_dict(d) if (d := load(raw, key)) else Aggregate()),
+            lambda a: dump(a.to_dict()),
+        )
 
-    async def _watched(self, key: str, change: Callable[[str | None], T],
-                       encode: Callable[[T], str]) -> T:
+    async def _watched(
+        self, key: str, change: Callable[[str | None], T], encode: Callable[[T], str]
+    ) -> T:
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -183,8 +187,10 @@ class Store:
         rid = checkin.relationship
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.checkin(tenant, rid, checkin.number), dump(self._seal(checkin)))
-            pipe.zadd(keys.checkin_index(tenant, rid),
-                      {str(checkin.number): checkin.session_at.timestamp()})
+            pipe.zadd(
+                keys.checkin_index(tenant, rid),
+                {str(checkin.number): checkin.session_at.timestamp()},
+            )
             await pipe.execute()
 
     async def update_checkin(
@@ -280,11 +286,13 @@ class Store:
 
     # --- platform events, confirmations ------------------------------------------------
     async def first_seen(self, tenant: str, event_id: str, ttl_seconds: int = 3600) -> bool:
-        return bool(await self.redis.set(keys.event_seen(tenant, event_id), "1", nx=True,
-                                         ex=ttl_seconds))
+        return bool(
+            await self.redis.set(keys.event_seen(tenant, event_id), "1", nx=True, ex=ttl_seconds)
+        )
 
-    async def set_forget_token(self, tenant: str, user: str, token: str, rid: str,
-                               ttl_seconds: int = 600) -> None:
+    async def set_forget_token(
+        self, tenant: str, user: str, token: str, rid: str, ttl_seconds: int = 600
+    ) -> None:
         await self.redis.set(keys.pending_forget(tenant, user), f"{token}:{rid}", ex=ttl_seconds)
 
     async def forget_pending(self, tenant: str, user: str) -> tuple[str, str] | None:
@@ -316,8 +324,6 @@ class Store:
             pipe.hdel(keys.owner_aliases(t, rel.owner), alias_key)
             deleted, _ = await pipe.execute()
         return int(deleted)
-
-
 
 
 __all__ = ["Store", "dump", "load"]

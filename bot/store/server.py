@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import shutil
 import socket
@@ -66,24 +67,38 @@ class EmbeddedRedis:
     @property
     def socket_path(self) -> Path:
         # unix socket paths are limited to ~100 bytes, so keep it short.
-        short = Path(tempfile.gettempdir()) / f"rapport-{abs(hash(str(self.data_dir))) % 10**10}.sock"
-        return short
+        digest = hashlib.sha1(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"rapport-{digest}.sock"
 
     def command(self) -> list[str]:
         args = [
             redis_server_binary(),
-            "--dir", str(self.data_dir),
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--daemonize", "no",
-            "--loglevel", "warning",
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
         ]
         if self.port is not None:
             args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         else:
-            args += ["--port", "0", "--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+            args += [
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--unixsocketperm",
+                "700",
+            ]
         return args + list(self.extra_args)
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:

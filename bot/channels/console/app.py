@@ -69,13 +69,20 @@ class ConsoleNotifier:
     async def update(self, to: Recipient, ref: str, message: Message) -> None:
         if to.user == self.console.user and not self.console.quiet:
             stamp = self.console.stamp()
-            self.console.show([f"[{stamp}] your message {ref} now reads:"]
-                              + self.console.lines(message))
+            self.console.show(
+                [f"[{stamp}] your message {ref} now reads:"] + self.console.lines(message)
+            )
 
 
 class Console:
-    def __init__(self, rapport: Rapport, clock: ManualClock, out: TextIO = sys.stdout,
-                 user: str = "you", tz: str = "Europe/London") -> None:
+    def __init__(
+        self,
+        rapport: Rapport,
+        clock: ManualClock,
+        out: TextIO = sys.stdout,
+        user: str = "you",
+        tz: str = "Europe/London",
+    ) -> None:
         self.rapport = rapport
         self.clock = clock
         self.out = out
@@ -128,8 +135,9 @@ class Console:
             return
         if message.kind == "reminder":
             return
-        result = await self.rapport.submit(self.actor(user), message.form.ref,
-                                           pilot.values(alias, message.form))
+        result = await self.rapport.submit(
+            self.actor(user), message.form.ref, pilot.values(alias, message.form)
+        )
         for follow in result.followups:
             await self.deliver(Recipient(TENANT, user=user), follow)
 
@@ -178,7 +186,9 @@ class Console:
         try:
             button = self.buttons[int(rest.strip())]
         except (ValueError, KeyError):
-            self.show(["There is no such button. Right form: `press <n>`, with n from a [button] → press n hint."])
+            self.show(
+                ["There is no such button. Right form: `press <n>` (n from a → press n hint)."]
+            )
             return
         if button.action == Action.OPEN_FORM:
             opened = await self.rapport.open_form(self.actor(), button.value)

@@ -1,0 +1,56 @@
+"""`make demo` as a newcomer runs it: the console on an embedded Redis, reading stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_demo(tmp_path: Path, lines: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "RAPPORT_DATA_DIR": str(tmp_path), **(env or {})},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
+def test_a_week_in_the_demo(tmp_path):
+    out = run_demo(tmp_path, "list\nhistory Sam\nadvance 7d\nlist\n")
+    # the relationships, one line each
+    for alias in ("Sam", "Client B", "Riley", "Jordan"):
+        assert f"• {alias}" in out
+    assert "drifting" in out and "midway review due now" in out
+    # a history with a trend per group
+    assert "== Sam: history ==" in out and "Power and influence: " in out
+    # what the week brought: check-ins, a reminder, a nudge, a review and the digest
+    week = out.split("> advance 7d", 1)[1]
+    assert "Session 4 with Sam just ended" in week
+    assert "A gentle nudge" in week
+    assert "drifting toward transactional" in week
+    assert "The midway review for Sam is due" in week
+    assert "posted in #team" in week and "Team digest" in week
+    assert "Client Q" not in week.split("posted in #team", 1)[1].split("DM to", 1)[0]
+
+
+def test_answering_a_checkin_in_the_demo(tmp_path):
+    out = run_demo(
+        tmp_path,
+        "advance 4h\npress 1\nanswer 4 5 4 5 | a clearer plan\n"
+        "answer 9\nhistory Sam\nfrobnicate\nadvance soon\n",
+    )
+    assert "== Session check-in ==" in out
+    assert "Check-in for session 4 with Sam saved" in out
+    assert "4 of 8" in out
+    assert "No check-in is open" in out  # the second answer: nothing left open
+    assert "I don't know" in out and "Right form: `advance <n>d`" in out
