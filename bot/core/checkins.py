@@ -41,16 +41,18 @@ def questions_for(
     rubric: Rubric, prompts: Prompts, checkin: CheckIn, with_text: bool = True
 ) -> tuple[Question, ...]:
     """Rubric contrasts first, then the process (and review) questions."""
-    items: list[Question] = [
-        RatingQuestion(
-            c.id,
-            rubric.group(c.group).name,
-            c.transactional,
-            c.personalized,
-            initial=checkin.ratings.get(c.id),
+    asked = [rubric.contrast(cid) for cid in checkin.asked]
+    items: list[Question] = []
+    for c in asked:
+        same_group = [a for a in asked if a.group == c.group]
+        label = rubric.group(c.group).name
+        if len(same_group) > 1:  # a review asks every contrast: number them within the group
+            label = f"{label} {same_group.index(c) + 1} of {len(same_group)}"
+        items.append(
+            RatingQuestion(
+                c.id, label, c.transactional, c.personalized, initial=checkin.ratings.get(c.id)
+            )
         )
-        for c in (rubric.contrast(cid) for cid in checkin.asked)
-    ]
     process = prompts.session_process if checkin.kind == SESSION else prompts.review_process
     extra = () if checkin.kind == SESSION else prompts.review_questions.get(checkin.kind, ())
     if checkin.kind not in (SESSION,) and not extra:

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.messages import Span
+
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
@@ -47,6 +49,19 @@ class Prompts:
         if not isinstance(template, str):
             raise PromptError(f"prompts/messages.yaml: {key}: missing or not a string")
         return template.format(**values)
+
+    def spans(self, key: str, **values: object) -> tuple[Span, ...]:
+        """The message as spans: `backticks` in the template (never in a value) mark a
+        command to type, so nothing a user typed can turn into markup."""
+        template = self.messages.get(key)
+        if not isinstance(template, str):
+            raise PromptError(f"prompts/messages.yaml: {key}: missing or not a string")
+        parts = template.split("`")
+        if len(parts) % 2 == 0:
+            raise PromptError(f"prompts/messages.yaml: {key}: unpaired backtick")
+        return tuple(
+            Span(part.format(**values), code=i % 2 == 1) for i, part in enumerate(parts) if part
+        )
 
     def lines(self, key: str) -> tuple[str, ...]:
         value = self.messages.get(key)

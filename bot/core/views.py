@@ -20,7 +20,6 @@ from bot.core.messages import (
     Message,
     Paragraph,
     Span,
-    text,
 )
 from bot.core.models import (
     ANNUAL,
@@ -69,12 +68,43 @@ def p(*spans: Span | str) -> Paragraph:
     return Paragraph(tuple(s if isinstance(s, Span) else Span(s) for s in spans))
 
 
+def say(
+    prompts: Prompts,
+    key: str,
+    kind: str = "reply",
+    private: bool = True,
+    usage: str | None = None,
+    **values: object,
+) -> Message:
+    """A one-paragraph reply from prompts/messages.yaml, commands shown as code.
+
+    With `usage` (an error), the right form of the command follows.
+    """
+    summary = prompts.say(key, **values)
+    blocks: list = [Paragraph(prompts.spans(key, **values))]
+    if usage:
+        blocks.append(p("Right form: ", Span(usage, code=True)))
+        summary = f"{summary} Right form: {usage}"
+    return Message(summary=summary, blocks=tuple(blocks), kind=kind, private=private)
+
+
 def error(message: str, usage: str | None = None) -> Message:
     blocks: list = [p(message)]
     if usage:
         blocks.append(p("Right form: ", Span(usage, code=True)))
     summary = f"{message} Right form: {usage}" if usage else message
     return Message(summary=summary, blocks=tuple(blocks), kind="error")
+
+
+def compose(prompts: Prompts, *pieces: tuple[str, dict], private: bool = True) -> Message:
+    """One paragraph from several prompt messages, each (key, values), joined by spaces."""
+    spans: list[Span] = []
+    for i, (key, values) in enumerate(pieces):
+        if i:
+            spans.append(Span(" "))
+        spans.extend(prompts.spans(key, **values))
+    summary = " ".join(prompts.say(key, **values) for key, values in pieces)
+    return Message(summary=summary, blocks=(Paragraph(tuple(spans)),), private=private)
 
 
 def help_message(prompts: Prompts, topic: str | None = None) -> Message:
@@ -114,7 +144,7 @@ def _status(rel: Relationship) -> str:
 
 def list_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) -> Message:
     if not items:
-        return text(prompts.say("no_relationships"))
+        return say(prompts, "no_relationships")
     rows = []
     for o in items:
         latest = _latest(o.agg)
@@ -233,8 +263,8 @@ def reminder(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) 
 def missed(prompts: Prompts, rel: Relationship, checkin: CheckIn) -> Message:
     if checkin.is_review:
         name = REVIEW_NAMES.get(checkin.kind, "review")
-        return text(prompts.say("review_missed", kind=name, alias=rel.alias), kind="missed")
-    return text(prompts.say("missed", session=checkin.session, alias=rel.alias), kind="missed")
+        return say(prompts, "review_missed", kind="missed", review=name, alias=rel.alias)
+    return say(prompts, "missed", kind="missed", session=checkin.session, alias=rel.alias)
 
 
 def checkin_done(
@@ -317,7 +347,8 @@ def export_message(prompts: Prompts, filename: str, content: bytes) -> Message:
 def home_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) -> Message:
     if not items:
         return Message(
-            summary="Rapport", blocks=(Heading("Rapport"), p(prompts.say("no_relationships")))
+            summary="Rapport",
+            blocks=(Heading("Rapport"), Paragraph(prompts.spans("no_relationships"))),
         )
     rows = []
     for o in items:

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
 from bot.core.clock import Clock
-from bot.core.messages import Action, Form, Message, text
+from bot.core.messages import Action, Form, Message
 from bot.core.models import Practitioner
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
@@ -50,7 +50,7 @@ class Rapport:
         self.ctx.notifiers[platform] = notifier
 
     def _unavailable(self) -> Message:
-        return text(self.ctx.prompts.say("try_again"), kind="error")
+        return views.say(self.ctx.prompts, "try_again", kind="error")
 
     async def command(self, actor: Actor, words: str, place: Place) -> Message:
         started = time.perf_counter()

@@ -101,9 +101,9 @@ async def _owned(ctx: Context, actor: Actor, ref: str) -> tuple[Relationship, Ch
     rel = await ctx.store.relationship(actor.tenant, parts[0]) if parts else None
     checkin = await ctx.store.checkin(actor.tenant, rel.id, parts[1]) if rel and parts else None
     if rel is None or checkin is None:
-        return views.error(ctx.prompts.say("checkin_gone"))
+        return views.say(ctx.prompts, "checkin_gone", kind="error")
     if rel.owner != actor.user:
-        return views.error(ctx.prompts.say("not_yours"))
+        return views.say(ctx.prompts, "not_yours", kind="error")
     return rel, checkin
 
 

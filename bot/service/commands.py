@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.core import commands as c
 from bot.core import views
-from bot.core.messages import Message, text
+from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, session_start, to_utc
@@ -30,7 +30,7 @@ async def tz_of(ctx: Context, actor: Actor) -> str:
 
 async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message:
     rel = await ctx.store.find(actor.tenant, actor.user, c.alias_key(alias))
-    return rel if rel else views.error(ctx.prompts.say("not_found", alias=alias))
+    return rel if rel else views.say(ctx.prompts, "not_found", kind="error", alias=alias)
 
 
 def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
@@ -80,8 +80,8 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         length_minutes=cmd.length_minutes,
     )
     if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
-        return views.error(ctx.prompts.say("exists", alias=cmd.alias))
-    lines = []
+        return views.say(ctx.prompts, "exists", kind="error", alias=cmd.alias)
+    pieces: list[tuple[str, dict]] = [("added", {"alias": cmd.alias})]
     if first:
         upcoming = await first_upcoming_session(ctx, rel)
         rel = replace(rel, next_session=upcoming)
@@ -90,16 +90,16 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         cadence = cmd.cadence.label if cmd.cadence else "once"
         start = views.when(session_start(rel, upcoming), tz)
         delay = f"{int(ctx.prompt_delay.total_seconds() // 60)} minutes"
-        lines.append(ctx.prompts.say("added_schedule", cadence=cadence, start=start, delay=delay))
+        pieces.append(("added_schedule", {"cadence": cadence, "start": start, "delay": delay}))
     else:
-        lines.append(ctx.prompts.say("added_no_schedule", alias=cmd.alias))
+        pieces.append(("added_no_schedule", {"alias": cmd.alias}))
     if cmd.sessions:
         midway = max(1, -(-cmd.sessions * ctx.rubric.reviews.midway_fraction // 1))
-        lines.append(ctx.prompts.say("added_planned", planned=cmd.sessions, midway=int(midway)))
+        pieces.append(("added_planned", {"planned": cmd.sessions, "midway": int(midway)}))
     else:
-        lines.append(ctx.prompts.say("added_open"))
+        pieces.append(("added_open", {}))
     await plan_calendar_review(ctx, rel)
-    return text(ctx.prompts.say("added", alias=cmd.alias, schedule=" ".join(lines)))
+    return views.compose(ctx.prompts, *pieces)
 
 
 async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
@@ -107,22 +107,23 @@ async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
     if isinstance(rel, Message):
         return rel
     if rel.status == CLOSED:
-        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     now = ctx.now()
     at = to_utc(cmd.at, rel.tz) if cmd.at else now
     if at > now + timedelta(minutes=5):
-        return views.error(ctx.prompts.say("log_future", alias=rel.alias), c.USAGE["log"])
+        return views.say(
+            ctx.prompts, "log_future", kind="error", usage=c.USAGE["log"], alias=rel.alias
+        )
     rel, checkin = await checkins.hold_session(ctx, rel, at)
     await ctx.schedule(
         "send", rel.tenant, f"{rel.id}:{checkin.number}", now, rid=rel.id, number=checkin.number
     )
     if cmd.at:
-        return text(
-            ctx.prompts.say(
-                "logged_past", session=checkin.session, alias=rel.alias, when=views.when(at, rel.tz)
-            )
+        when = views.when(at, rel.tz)
+        return views.say(
+            ctx.prompts, "logged_past", session=checkin.session, alias=rel.alias, when=when
         )
-    return text(ctx.prompts.say("logged", session=checkin.session, alias=rel.alias))
+    return views.say(ctx.prompts, "logged", session=checkin.session, alias=rel.alias)
 
 
 async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> Message:
@@ -142,7 +143,7 @@ async def review(ctx: Context, actor: Actor, cmd: c.Review, _place: Place) -> Me
     if isinstance(rel, Message):
         return rel
     if rel.status == CLOSED:
-        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     due = due_review(rel, ctx.rubric.reviews, ctx.now()) or early_review(rel)
     rel, entry = await checkins.open_review(ctx, rel, due)
     return checkins.prompt_for(ctx, rel, entry)
@@ -153,18 +154,18 @@ async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Me
     if isinstance(rel, Message):
         return rel
     if rel.status == CLOSED:
-        return views.error(ctx.prompts.say("closed_already", alias=rel.alias))
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     if rel.status == status:
         key = "paused_already" if status == PAUSED else "resumed_already"
-        return text(ctx.prompts.say(key, alias=rel.alias))
+        return views.say(ctx.prompts, key, alias=rel.alias)
     rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=status)) or rel
     if status == PAUSED:
-        return text(ctx.prompts.say("paused", alias=rel.alias))
+        return views.say(ctx.prompts, "paused", alias=rel.alias)
     nxt = ""
     if rel.scheduled:
         starts = views.when(session_start(rel, rel.next_session), rel.tz)
         nxt = f"; the next check-in follows the session on {starts}"
-    return text(ctx.prompts.say("resumed", alias=rel.alias, next=nxt))
+    return views.say(ctx.prompts, "resumed", alias=rel.alias, next=nxt)
 
 
 async def pause(ctx: Context, actor: Actor, cmd: c.Pause, _place: Place) -> Message:
@@ -180,14 +181,14 @@ async def close(ctx: Context, actor: Actor, cmd: c.Close, _place: Place) -> Mess
     if isinstance(rel, Message):
         return rel
     if rel.status == CLOSED:
-        return text(ctx.prompts.say("closed_already", alias=rel.alias))
+        return views.say(ctx.prompts, "closed_already", alias=rel.alias)
     await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=CLOSED))
-    return text(ctx.prompts.say("closed", alias=rel.alias))
+    return views.say(ctx.prompts, "closed", alias=rel.alias)
 
 
 async def digest_here(ctx: Context, actor: Actor, cmd: c.DigestHere, place: Place) -> Message:
     if place.direct or not place.channel:
-        return views.error(ctx.prompts.say("digest_need_channel"), c.USAGE["digest"])
+        return views.say(ctx.prompts, "digest_need_channel", kind="error", usage=c.USAGE["digest"])
     day = DEFAULT_DAY if cmd.weekday is None else cmd.weekday
     at = cmd.at or DEFAULT_TIME
     tz = await tz_of(ctx, actor)
@@ -202,14 +203,14 @@ async def digest_here(ctx: Context, actor: Actor, cmd: c.DigestHere, place: Plac
     )
     await ctx.store.save_digest(schedule)
     await digests.plan(ctx, schedule)
-    return text(
-        ctx.prompts.say("digest_here", day=DAYS[day], time=schedule.at, tz=tz), private=False
+    return views.say(
+        ctx.prompts, "digest_here", private=False, day=DAYS[day], time=schedule.at, tz=tz
     )
 
 
 async def digest_now(ctx: Context, actor: Actor, _cmd: c.DigestNow, place: Place) -> Message:
     if place.direct or not place.channel:
-        return views.error(ctx.prompts.say("digest_need_channel"), c.USAGE["digest"])
+        return views.say(ctx.prompts, "digest_need_channel", kind="error", usage=c.USAGE["digest"])
     schedule = await ctx.store.digest(actor.tenant, place.channel) or DigestSchedule(
         actor.tenant,
         place.channel,
@@ -224,8 +225,8 @@ async def digest_now(ctx: Context, actor: Actor, _cmd: c.DigestNow, place: Place
 
 async def digest_off(ctx: Context, actor: Actor, _cmd: c.DigestOff, place: Place) -> Message:
     if place.channel and await ctx.store.delete_digest(actor.tenant, place.channel):
-        return text(ctx.prompts.say("digest_off"), private=False)
-    return text(ctx.prompts.say("digest_off_none"))
+        return views.say(ctx.prompts, "digest_off", private=False)
+    return views.say(ctx.prompts, "digest_off_none")
 
 
 async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> Message:
@@ -250,7 +251,7 @@ async def forget(ctx: Context, actor: Actor, cmd: c.Forget, _place: Place) -> Me
         pending = await ctx.store.forget_pending(actor.tenant, actor.user)
         if pending and pending[1] == rel.id:
             return await confirm_forget(ctx, actor, pending[0])
-        return views.error(ctx.prompts.say("forget_expired", alias=rel.alias))
+        return views.say(ctx.prompts, "forget_expired", kind="error", alias=rel.alias)
     token = secrets.token_urlsafe(12)
     await ctx.store.set_forget_token(actor.tenant, actor.user, token, rel.id)
     return views.forget_confirm(ctx.prompts, rel.alias, token)
@@ -260,16 +261,16 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rid = await ctx.store.take_forget_token(actor.tenant, actor.user, token)
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
-        return views.error(ctx.prompts.say("forget_expired", alias="<alias>"))
+        return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
     await ctx.store.forget(rel, c.alias_key(rel.alias))
     await ctx.queue.purge(rel.id)
-    return text(ctx.prompts.say("forget_done", alias=rel.alias))
+    return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 
 
 async def cancel_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rid = await ctx.store.take_forget_token(actor.tenant, actor.user, token)
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
-    return text(ctx.prompts.say("forget_cancelled", alias=rel.alias if rel else "it"))
+    return views.say(ctx.prompts, "forget_cancelled", alias=rel.alias if rel else "it")
 
 
 async def help_(ctx: Context, _actor: Actor, cmd: c.Help, _place: Place) -> Message:

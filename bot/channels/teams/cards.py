@@ -64,8 +64,10 @@ def _spans(spans: tuple[Span, ...]) -> str:
     parts = []
     for span in spans:
         piece = escape_markdown(span.text)
-        if span.code and piece:
-            piece = "`" + span.text.replace("`", "'") + "`"
+        if span.code and piece and piece == span.text:
+            # only text with no markup character goes in a code span: inside one, Teams
+            # would show escapes literally, and user text (an alias) must stay inert
+            piece = "`" + span.text + "`"
         if span.bold and piece.strip():
             # markdown ignores ** next to a space: keep the spaces outside the markers
             core = piece.strip()
