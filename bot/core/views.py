@@ -109,10 +109,15 @@ def compose(prompts: Prompts, *pieces: tuple[str, dict], private: bool = True) -
 
 def help_message(prompts: Prompts, topic: str | None = None) -> Message:
     entries = commands.help_entries(topic)
-    intro = prompts.say("help_intro") if topic is None else f"`{commands.USAGE[topic]}`"
+    if topic is None:
+        intro = p(prompts.say("help_intro"))
+        summary = prompts.say("help_intro")
+    else:
+        intro = p("Form: ", Span(commands.USAGE[topic], code=True))
+        summary = f"Form: {commands.USAGE[topic]}"
     rows = tuple((Span(form, code=True), Span(" — " + what)) for form, what in entries)
-    summary = intro + " " + "; ".join(form for form, _ in entries)
-    return Message(summary=summary, blocks=(p(intro), Bullets(rows)))
+    summary += " " + "; ".join(form for form, _ in entries)
+    return Message(summary=summary, blocks=(intro, Bullets(rows)))
 
 
 @dataclass(frozen=True)

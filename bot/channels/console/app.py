@@ -176,9 +176,9 @@ class Console:
         if reply.attachment:
             body = reply.attachment.content.decode("utf-8")
             self.show(self.lines(reply) + [f"--- {reply.attachment.filename} ---", body])
-        elif reply.form:
+        elif reply.form:  # a review started by a command: open it at once, no button needed
             self.form = reply.form
-            self.show(self.lines(reply) + render.form(reply.form))
+            self.show([reply.summary] + render.form(reply.form))
         else:
             self.show(self.lines(reply))
 
