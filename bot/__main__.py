@@ -41,8 +41,19 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
+async def _background_settled(grace: float) -> bool:
+    """Wait for work started by requests that were already answered (Slack's lazy
+    listeners reply after the ack). True if all of it finished within `grace` seconds."""
+    me = asyncio.current_task()
+    pending = {t for t in asyncio.all_tasks() if t is not me and not t.done()}
+    if not pending:
+        return True
+    _done, pending = await asyncio.wait(pending, timeout=grace)
+    return not pending
+
+
 async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
-    from bot.jobs.scheduler import build_scheduler  # noqa: PLC0415
+    from bot.jobs.scheduler import Worker  # noqa: PLC0415
     from bot.web import create_app  # noqa: PLC0415
 
     _check(settings)
@@ -51,24 +62,29 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
     app = create_app(rapport, settings)  # also registers each channel's notifier
     runner = None
     if web_on:
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_seconds)
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", settings.port).start()  # noqa: S104
         log.info("listening on port %s", settings.port)
-    scheduler = None
+    worker = None
     if worker_on:
-        scheduler = build_scheduler(rapport)
-        scheduler.start()
-        log.info("worker polling the due-queue")
+        worker = Worker(rapport, poll_seconds=settings.poll_seconds)
+        worker.start()
+        log.info("worker polling the due-queue every %.1fs", settings.poll_seconds)
     try:
         await _until_stopped()
     finally:
+        # Finish what is in hand, in order: no new polls or requests, then the poll and the
+        # requests in progress, then what those requests started; Redis closes last.
         log.info("stopping: finishing what is in hand")
-        if scheduler:
-            scheduler.shutdown(wait=True)
+        clean = True
+        if worker:
+            clean = await worker.stop(settings.shutdown_seconds) and clean
         if runner:
             await runner.cleanup()
+        clean = await _background_settled(settings.shutdown_seconds) and clean
         await conn.close()
+        log.info("stopped %s", "cleanly" if clean else "with work unfinished")
 
 
 async def demo(settings: Settings) -> None:

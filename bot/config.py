@@ -29,6 +29,12 @@ class Settings:
     allow_plaintext: bool = False
     prompt_delay_minutes: int = 10
     retention_days: int | None = None
+    # The worker: how often it polls the due-queue, how long a claimed job stays leased to
+    # it (a worker that dies gives its jobs back after this), and how long SIGTERM waits
+    # for the work in hand before the process stops.
+    poll_seconds: float = 2.0
+    lease_seconds: float = 60.0
+    shutdown_seconds: float = 25.0
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -51,6 +57,19 @@ def _int(env: Mapping[str, str], name: str, default: int | None, low: int = 0) -
         raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
     if value < low:
         raise ConfigError(f"{name} must be at least {low} (got {value})")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (got {raw!r})") from None
+    if not low <= value <= 86_400:  # also refuses nan and inf
+        raise ConfigError(f"{name} must be from {low} to 86400 seconds (got {raw})")
     return value
 
 
@@ -81,4 +100,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         allow_plaintext=_flag(env, "RAPPORT_ALLOW_PLAINTEXT"),
         prompt_delay_minutes=_int(env, "RAPPORT_PROMPT_DELAY_MINUTES", 10) or 0,
         retention_days=_int(env, "RAPPORT_RETENTION_DAYS", None, low=1),
+        poll_seconds=_seconds(env, "RAPPORT_POLL_SECONDS", 2.0, low=0.1),
+        lease_seconds=_seconds(env, "RAPPORT_LEASE_SECONDS", 60.0, low=1.0),
+        shutdown_seconds=_seconds(env, "RAPPORT_SHUTDOWN_SECONDS", 25.0, low=0.0),
     )

@@ -2,13 +2,20 @@
 
 In-memory job stores only (never shared between processes), explicit UTC zones and
 explicit misfire settings: a poll that runs late is still worth running, once.
+
+Stopping: APScheduler's asyncio executor cancels a running job on shutdown, and a poll
+cancelled between `begin` and `complete` would lose the check-in it was sending. So
+`Worker.stop` first pauses the scheduler (no new polls), lets the poll in progress finish
+the batch it claimed, and only then shuts the scheduler down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -23,49 +30,85 @@ from bot.service.app import Rapport
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 REAP_SECONDS = 15.0
+BATCH = 100
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _guarded(name: str, job):
-    async def run() -> None:
-        try:
-            await job()
-        except (RedisError, OSError):
-            log.warning("%s: storage unavailable; will try again at the next tick", name)
+class Worker:
+    """The scheduler of one worker process, and what it is doing right now."""
 
-    return run
+    def __init__(self, rapport: Rapport, poll_seconds: float = POLL_SECONDS) -> None:
+        self.rapport = rapport
+        self.name = worker_name()
+        self.stopping = False
+        self._running: set[asyncio.Task] = set()
+        utc = zone("UTC")
+        self.scheduler = AsyncIOScheduler(
+            timezone=utc,
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": AsyncIOExecutor()},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        )
+        self.scheduler.add_job(
+            self._guarded("due-queue", self.poll),
+            IntervalTrigger(seconds=poll_seconds, timezone=utc),
+            id="due-queue",
+        )
+        self.scheduler.add_job(
+            self._guarded("reaper", rapport.reap),
+            IntervalTrigger(seconds=REAP_SECONDS, timezone=utc),
+            id="reaper",
+        )
+        self.scheduler.add_job(
+            self._guarded("retention", rapport.apply_retention),
+            CronTrigger(hour=3, minute=17, timezone=utc),
+            id="retention",
+        )
+
+    async def poll(self) -> None:
+        """Run what is due, batch after batch while batches come back full."""
+        while not self.stopping:
+            if await self.rapport.run_due(limit=BATCH, worker=self.name) < BATCH:
+                return
+
+    def _guarded(self, name: str, job: Callable[[], Awaitable[object]]):
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job()
+            except (RedisError, OSError):
+                log.warning("%s: storage unavailable; will try again at the next tick", name)
+            finally:
+                self._running.discard(task)
+
+        return run
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, grace: float) -> bool:
+        """No new polls; wait up to `grace` seconds for the one in hand. True if it finished.
+
+        Jobs a poll claimed but had not begun when the grace ran out are not lost: their
+        lease expires and another worker takes them.
+        """
+        self.stopping = True
+        self.scheduler.pause()
+        pending = {t for t in self._running if not t.done()}
+        if pending:
+            log.info("waiting up to %.0fs for the due-queue poll in hand", grace)
+            _done, pending = await asyncio.wait(pending, timeout=grace)
+        self.scheduler.shutdown(wait=False)
+        if pending:
+            log.warning("stopped with a poll unfinished; its jobs return after their lease")
+        return not pending
 
 
 def build_scheduler(rapport: Rapport, poll_seconds: float = POLL_SECONDS) -> AsyncIOScheduler:
-    utc = zone("UTC")
-    me = worker_name()
-    scheduler = AsyncIOScheduler(
-        timezone=utc,
-        jobstores={"default": MemoryJobStore()},
-        executors={"default": AsyncIOExecutor()},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
-    )
-
-    async def poll() -> None:
-        while await rapport.run_due(limit=100, worker=me) >= 100:
-            pass  # a full batch: more may be waiting
-
-    scheduler.add_job(
-        _guarded("due-queue", poll),
-        IntervalTrigger(seconds=poll_seconds, timezone=utc),
-        id="due-queue",
-    )
-    scheduler.add_job(
-        _guarded("reaper", rapport.reap),
-        IntervalTrigger(seconds=REAP_SECONDS, timezone=utc),
-        id="reaper",
-    )
-    scheduler.add_job(
-        _guarded("retention", rapport.apply_retention),
-        CronTrigger(hour=3, minute=17, timezone=utc),
-        id="retention",
-    )
-    return scheduler
+    """The bare scheduler (kept for callers that manage stopping themselves)."""
+    return Worker(rapport, poll_seconds).scheduler

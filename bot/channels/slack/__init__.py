@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,7 +33,13 @@ BOLT_KEY = web.AppKey("slack_bolt", AsyncApp)
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
-    """Every Web API call (auth.test included) goes to SLACK_API_URL; 429s wait Retry-After."""
+    """Every Web API call (auth.test included) goes to SLACK_API_URL.
+
+    Transient failures are retried in place: a 429 after its Retry-After, a 500/503 after a
+    short backoff (0.5s, 1s, 2s, with jitter), a dropped connection likewise. They share one
+    count per call; when it runs out, the error reaches the due-queue, which retries the job
+    later with its own, longer backoff.
+    """
     base_url = settings.slack_api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -42,6 +49,7 @@ def web_client(settings: Settings) -> AsyncWebClient:
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
         ],
     )
 
