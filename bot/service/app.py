@@ -150,7 +150,7 @@ def sealer_for(settings: Settings) -> TextCipher | PlainText | None:
 async def build(settings: Settings, clock: Clock, redis: aioredis.Redis) -> Rapport:
     ctx = Context(
         store=Store(redis, sealer_for(settings)),
-        queue=DueQueue(redis),
+        queue=DueQueue(redis, lease_seconds=settings.lease_seconds),
         rubric=load_rubric(settings.rubric_path),
         prompts=load_prompts(settings.prompts_dir),
         clock=clock,
