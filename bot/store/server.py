@@ -42,10 +42,18 @@ def redis_server_binary() -> str:
     )
 
 
+MAX_CLUSTER_PORT = 55535  # a cluster node also listens on port + 10000
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free TCP port on 127.0.0.1, low enough to serve as a Redis Cluster node's port too."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port <= MAX_CLUSTER_PORT:
+            return port
+    raise EmbeddedRedisError("no free port below 55536")
 
 
 @dataclass
