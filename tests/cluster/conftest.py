@@ -14,6 +14,15 @@ from cluster import LocalCluster
 from redis.asyncio.cluster import RedisCluster
 
 
+class WholeCluster(RedisCluster):
+    """KEYS over every primary (redis-py sends it to one random node), so the tests that
+    list keys to prove something is gone, or was never written, see the whole cluster."""
+
+    async def keys(self, pattern="*", **kwargs):
+        kwargs.setdefault("target_nodes", RedisCluster.PRIMARIES)
+        return await super().keys(pattern, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     cluster = LocalCluster(Path(tmp_path_factory.mktemp("cluster"))).start()
@@ -22,8 +31,8 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
 
 
 @pytest.fixture
-async def redis(redis_cluster: LocalCluster) -> AsyncIterator[RedisCluster]:
-    client = RedisCluster(host="127.0.0.1", port=redis_cluster.ports[0], decode_responses=True)
+async def redis(redis_cluster: LocalCluster) -> AsyncIterator[WholeCluster]:
+    client = WholeCluster(host="127.0.0.1", port=redis_cluster.ports[0], decode_responses=True)
     await client.flushall()
     yield client
     await client.flushall()
