@@ -41,12 +41,15 @@ DM = Place()
 class FlakySlack(FakeSlack):
     def __init__(self) -> None:
         super().__init__()
-        self._faults: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        self._faults: dict[str, list[tuple[int | None, int | None]]] = defaultdict(list)
         self._holds: dict[str, asyncio.Event] = {}
         self.held = 0  # answers being held right now
 
-    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None):
-        """The next `times` calls of `method` get `status` (and Retry-After, if given)."""
+    def fail(
+        self, method: str, status: int | None, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """The next `times` calls of `method` get `status` (and Retry-After, if given);
+        status None lets those calls through, to space failures out."""
         self._faults[method].extend([(status, retry_after)] * times)
 
     def hold(self, method: str) -> asyncio.Event:
@@ -61,8 +64,8 @@ class FlakySlack(FakeSlack):
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if self._faults.get(method):
-            status, retry_after = self._faults[method].pop(0)
+        status, retry_after = self._faults[method].pop(0) if self._faults.get(method) else (None, 0)
+        if status is not None:
             await self._record(Call(f"{method} ({status})", await self._args(request)))
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "internal_error"
