@@ -87,7 +87,16 @@ def mount(
         return
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
+            # bolt parses the body before it checks the signature, and a body that is not
+            # what Slack sends (`payload=0`, `payload=[]`) makes it raise: refuse it, quietly.
+            log.info("refused a Slack request whose body is not a Slack payload")
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post(EVENTS_PATH, slack_events)
