@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -28,21 +28,24 @@ from bot.service.context import Context
 
 
 async def hold_session(
-    ctx: Context, rel: Relationship, at: datetime
+    ctx: Context,
+    rel: Relationship,
+    at: datetime,
+    also: Callable[[Relationship], Relationship] | None = None,
 ) -> tuple[Relationship, CheckIn]:
-    """Record a session held at `at` and open its check-in."""
+    """Record a session held at `at` and open its check-in (with `also`, one more change to
+    the relationship in the same write, e.g. moving its schedule on)."""
 
     def bump(r: Relationship) -> Relationship:
+        r = also(r) if also else r
         return replace(r, sessions_held=r.sessions_held + 1, entries=r.entries + 1)
 
-    rel = await ctx.store.update(rel.tenant, rel.id, bump) or rel
-    asked = tuple(c.id for c in rotation(ctx.rubric, rel.sessions_held))
-    checkin = CheckIn(rel.id, rel.entries, SESSION, rel.sessions_held, at, ctx.now(), asked)
-    await ctx.store.save_checkin(rel.tenant, checkin)
-    await ctx.store.change_aggregate(
-        rel.tenant, rel.id, lambda a: a.count(iso_week(at), sessions=1)
-    )
-    return rel, checkin
+    def open_(r: Relationship) -> CheckIn:
+        asked = tuple(c.id for c in rotation(ctx.rubric, r.sessions_held))
+        return CheckIn(r.id, r.entries, SESSION, r.sessions_held, at, ctx.now(), asked)
+
+    week = iso_week(at)
+    return await ctx.store.hold(rel.tenant, rel, bump, open_, lambda a: a.count(week, sessions=1))
 
 
 async def open_review(
@@ -81,19 +84,22 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     notifier = ctx.notifier(rel.tenant)
     ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
     now = ctx.now()
-    await ctx.store.update_checkin(
-        rel.tenant, rel.id, checkin.number, lambda c: replace(c, message_ref=ref)
-    )
-    await ctx.store.change_aggregate(
-        rel.tenant, rel.id, lambda a: replace(a, sent=a.sent + 1).count(iso_week(now), sent=1)
+    week = iso_week(now)
+    await ctx.store.change_checkin_and_aggregate(
+        rel.tenant,
+        rel.id,
+        checkin.number,
+        lambda c: replace(c, message_ref=ref),
+        lambda a: replace(a, sent=a.sent + 1).count(week, sent=1),
     )
     rules = ctx.rubric.reminders
     key = f"{rel.id}:{checkin.number}"
+    payload = {"rid": rel.id, "number": checkin.number, "owner": rel.owner}
     if rules.max_reminders > 0:
         remind_at = ctx.working(now + timedelta(hours=rules.remind_after_hours), rel.tz)
-        await ctx.schedule("remind", rel.tenant, key, remind_at, rid=rel.id, number=checkin.number)
+        await ctx.schedule("remind", rel.tenant, key, remind_at, **payload)
     missed_at = now + timedelta(hours=rules.missed_after_hours)
-    await ctx.schedule("missed", rel.tenant, key, missed_at, rid=rel.id, number=checkin.number)
+    await ctx.schedule("missed", rel.tenant, key, missed_at, **payload)
 
 
 async def _owned(ctx: Context, actor: Actor, ref: str) -> tuple[Relationship, CheckIn] | Message:

@@ -12,6 +12,7 @@ from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import session_end
 from bot.service import checkins, digests
 from bot.service.context import Context
+from bot.store import keys
 from bot.store.queue import Job, drain
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ async def plan_session(ctx: Context, rel: Relationship, number: int) -> datetime
         return None
     ends = session_end(rel, number)
     due = ctx.working(ends + ctx.prompt_delay, rel.tz)
-    await ctx.schedule("session", rel.tenant, f"{rel.id}:{number}", due, rid=rel.id, n=number)
+    key = f"{rel.id}:{number}"
+    await ctx.schedule("session", rel.tenant, key, due, rid=rel.id, n=number, owner=rel.owner)
     return ends
 
 
@@ -52,13 +54,19 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
     number = int(job.payload["n"])
     if rel.status == CLOSED or number != rel.next_session:
         return
-    rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, next_session=number + 1))
-    if rel is None:
-        return
-    await plan_session(ctx, rel, number + 1)
+
+    def move_on(r: Relationship) -> Relationship:
+        return replace(r, next_session=number + 1)
+
     if rel.status == PAUSED:
-        return  # the session may not have happened; no check-in while paused
-    rel, checkin = await checkins.hold_session(ctx, rel, session_end(rel, number))
+        # the session may not have happened; no check-in while paused
+        rel = await ctx.store.update(rel.tenant, rel.id, move_on)
+        if rel is not None:
+            await plan_session(ctx, rel, number + 1)
+        return
+    # Moving the schedule on and opening the check-in: one write (see Store.hold).
+    rel, checkin = await checkins.hold_session(ctx, rel, session_end(rel, number), also=move_on)
+    await plan_session(ctx, rel, number + 1)
     await checkins.send(ctx, rel, checkin)
 
 
@@ -94,7 +102,7 @@ async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     if checkin.is_review and rel.open_review == checkin.number:
         await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, open_review=None))
         return
-    rel = await ctx.store.relationship(rel.tenant, rel.id) or rel
+    rel = await ctx.store.relationship(rel.tenant, rel.id, fresh=True) or rel
     opened = await checkins.review_if_due(ctx, rel)
     if opened:
         await checkins.send(ctx, *opened)
@@ -125,11 +133,25 @@ async def handle(ctx: Context, job: Job) -> None:
         await digests.scheduled(ctx, job)
         return
     handler = HANDLERS.get(job.kind)
-    rel = await ctx.store.relationship(job.tenant, str(job.payload.get("rid", "")))
-    if handler is None or rel is None:
-        log.info("due job %s dropped: unknown kind or relationship gone", job.id)
-        return
-    await handler(ctx, rel, job)
+    with ctx.store.scope():
+        await _prefetch(ctx, job)
+        rel = await ctx.store.relationship(job.tenant, str(job.payload.get("rid", "")))
+        if handler is None or rel is None:
+            log.info("due job %s dropped: unknown kind or relationship gone", job.id)
+            return
+        await handler(ctx, rel, job)
+
+
+async def _prefetch(ctx: Context, job: Job) -> None:
+    """Everything the job will read, in one round trip: the relationship, its aggregate, the
+    check-in it names and (when the job knows the owner) the practitioner to write to."""
+    rid = str(job.payload.get("rid", ""))
+    names = [keys.relationship(job.tenant, rid), keys.aggregate(job.tenant, rid)]
+    if "number" in job.payload:
+        names.append(keys.checkin(job.tenant, rid, int(job.payload["number"])))
+    if "owner" in job.payload:
+        names.append(keys.practitioner(job.tenant, str(job.payload["owner"])))
+    await ctx.store.prefetch(names)
 
 
 async def run_due(ctx: Context, limit: int = 100, worker: str = "") -> int:

@@ -23,7 +23,9 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +135,44 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
 return 1
 """
+
+# Put jobs (as _PUT does, in order), then complete the claim (as _COMPLETE does): a handler's
+# follow-up jobs and its completion in one round trip. The puts come first, as they did when
+# the handler made them, so a handler that reschedules its own job still revokes its lease.
+# KEYS: due, leases, jobs, owners, poison, done(claimed id), done(put 1), done(put 2), ...
+# ARGV: claimed id ('' = nothing to complete), token, ttl, then id, due, json per put.
+# Returns {completed (0/1), puts stored...}.
+_FINISH = (
+    _OWNER_OF
+    + """
+local due, leases, jobs, owners, poison = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local stored = {}
+local k = 7
+for a = 4, #ARGV, 3 do
+  local id = ARGV[a]
+  if redis.call('EXISTS', KEYS[k]) == 1 then
+    stored[#stored + 1] = 0
+  else
+    redis.call('HSET', jobs, id, ARGV[a + 2])
+    redis.call('ZREM', leases, id)
+    redis.call('ZADD', due, ARGV[a + 1], id)
+    redis.call('HDEL', poison, id)
+    stored[#stored + 1] = 1
+  end
+  k = k + 1
+end
+local done = 0
+local id, token = ARGV[1], ARGV[2]
+if id ~= '' and token_of(redis.call('HGET', owners, id)) == token
+    and redis.call('ZREM', leases, id) == 1 then
+  redis.call('HDEL', jobs, id)
+  redis.call('HDEL', owners, id)
+  redis.call('SET', KEYS[6], token, 'EX', ARGV[3])
+  done = 1
+end
+return {done, unpack(stored)}
+"""
+)
 
 # KEYS: due, leases, jobs, owners, poison   ARGV: id
 _CANCEL = """
@@ -250,6 +290,9 @@ return 1
 )
 
 
+_deferred: ContextVar[list[Job] | None] = ContextVar("rapport_deferred_puts", default=None)
+
+
 class DueQueue:
     """A sorted set of jobs by due time, claimed with a lease, sent behind an idempotency key.
 
@@ -277,6 +320,7 @@ class DueQueue:
         self._complete = redis.register_script(_COMPLETE)
         self._retry = redis.register_script(_RETRY)
         self._bury = redis.register_script(_BURY)
+        self._finish = redis.register_script(_FINISH)
 
     _STATE = (keys.QUEUE_DUE, keys.QUEUE_LEASES, keys.QUEUE_JOBS, keys.QUEUE_OWNERS)
 
@@ -288,12 +332,48 @@ class DueQueue:
         """
         if not job.id:
             raise ValueError("a job needs an id")
+        deferred = _deferred.get()
+        if deferred is not None:
+            deferred.append(job)  # written with the claim's completion (see `deferring`)
+            return True
         raw = job.to_json()
         args = [job.id, _num(job.due), raw]
         stored = await self._put(
             keys=[*self._STATE, keys.QUEUE_POISON, keys.queue_done(job.id)], args=args
         )
         return bool(stored)
+
+    @contextmanager
+    def deferring(self) -> Iterator[list[Job]]:
+        """Inside this block, `put` only collects its jobs (and says True); the caller writes
+        them with `finish` (with a completion) or `put_all`. One due job's follow-ups (its
+        reminder, its 'missed', the next session) then cost no round trip of their own."""
+        jobs: list[Job] = []
+        token = _deferred.set(jobs)
+        try:
+            yield jobs
+        finally:
+            _deferred.reset(token)
+
+    async def finish(self, claim: Claim | None, jobs: list[Job]) -> bool:
+        """Put `jobs` (in order, as `put` would), then `complete` the claim: one script.
+
+        Returns what `complete` would (True with no claim)."""
+        keys_ = [*self._STATE, keys.QUEUE_POISON]
+        keys_.append(keys.queue_done(claim.job.id) if claim else keys.queue_done(""))
+        args: list[str | int] = [claim.job.id if claim else "", claim.token if claim else ""]
+        args.append(self.done_ttl)
+        for job in jobs:
+            if not job.id:
+                raise ValueError("a job needs an id")
+            keys_.append(keys.queue_done(job.id))
+            args += [job.id, _num(job.due), job.to_json()]
+        result = await self._finish(keys=keys_, args=args)
+        return bool(int(result[0])) if claim else True
+
+    async def put_all(self, jobs: list[Job]) -> None:
+        if jobs:
+            await self.finish(None, jobs)
 
     async def cancel(self, job_id: str) -> bool:
         """Forget a job wherever it is; a worker holding it loses its lease.
@@ -473,9 +553,14 @@ async def drain(
             await queue.complete(claim)
             log.info("due-queue %s: job %s already begun elsewhere; skipped", worker, job.id)
             continue
-        try:
-            await handle(job)
-        except Exception:
+        with queue.deferring() as follow_ups:
+            failed: Exception | None = None
+            try:
+                await handle(job)
+            except Exception as e:  # noqa: BLE001 - any failure means: not sent, retry
+                failed = e
+        if failed is not None:
+            await queue.put_all(follow_ups)  # what it scheduled before failing stays scheduled
             if claim.attempt >= max_attempts:
                 await queue.bury(claim)
                 log.warning(
@@ -483,7 +568,7 @@ async def drain(
                     worker,
                     job.id,
                     claim.attempt,
-                    exc_info=True,
+                    exc_info=failed,
                 )
             else:
                 await queue.retry(claim, now + backoff(claim.attempt))
@@ -493,10 +578,10 @@ async def drain(
                     job.id,
                     claim.attempt,
                     backoff(claim.attempt),
-                    exc_info=True,
+                    exc_info=failed,
                 )
             continue
         handled += 1
-        if not await queue.complete(claim):
+        if not await queue.finish(claim, follow_ups):
             log.warning("due-queue %s: job %s sent but its lease was lost", worker, job.id)
     return handled
