@@ -19,6 +19,7 @@ id is done, putting it again is a no-op for as long as its idempotency key lives
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -538,50 +539,83 @@ async def drain(
     limit: int = 100,
     worker: str = "",
     max_attempts: int = MAX_ATTEMPTS,
+    concurrency: int = 1,
+    group: Callable[[Job], str] | None = None,
 ) -> int:
     """Claim what is due at `now` and run `handle` on each job, once. Returns how many ran.
 
     `handle` performs the side effect (sends the DM). It must raise only when the message did
     not go out: the job is then retried with backoff, and after `max_attempts` it is buried in
     QUEUE_POISON. A job whose gate is already taken (a crashed or slow earlier claim) is dropped.
+
+    With `concurrency` > 1, up to that many jobs run side by side (their Redis and HTTP waits
+    overlap); jobs with the same `group` key (e.g. one relationship's) still run one after the
+    other, in due order. Each job keeps its own claim, gate and completion.
     """
-    handled = 0
-    for claim in await queue.claim(now, limit, owner=worker):
-        job = claim.job
-        if not await queue.begin(claim):
-            # Sent (or being sent) by an earlier claim, or no longer ours: drop our copy.
-            await queue.complete(claim)
-            log.info("due-queue %s: job %s already begun elsewhere; skipped", worker, job.id)
-            continue
-        with queue.deferring() as follow_ups:
-            failed: Exception | None = None
-            try:
-                await handle(job)
-            except Exception as e:  # noqa: BLE001 - any failure means: not sent, retry
-                failed = e
-        if failed is not None:
-            await queue.put_all(follow_ups)  # what it scheduled before failing stays scheduled
-            if claim.attempt >= max_attempts:
-                await queue.bury(claim)
-                log.warning(
-                    "due-queue %s: job %s failed %d times; moved to poison",
-                    worker,
-                    job.id,
-                    claim.attempt,
-                    exc_info=failed,
-                )
-            else:
-                await queue.retry(claim, now + backoff(claim.attempt))
-                log.warning(
-                    "due-queue %s: job %s failed (attempt %d); retrying in %.0fs",
-                    worker,
-                    job.id,
-                    claim.attempt,
-                    backoff(claim.attempt),
-                    exc_info=failed,
-                )
-            continue
-        handled += 1
-        if not await queue.finish(claim, follow_ups):
-            log.warning("due-queue %s: job %s sent but its lease was lost", worker, job.id)
-    return handled
+    claims = await queue.claim(now, limit, owner=worker)
+
+    async def one(claim: Claim) -> int:
+        return await _run_claim(queue, handle, claim, now, worker, max_attempts)
+
+    if concurrency <= 1 or len(claims) <= 1:
+        return sum([await one(claim) for claim in claims])
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(group(claim.job) if group else claim.job.id, []).append(claim)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def in_order(members: list[Claim]) -> int:
+        ran = 0
+        for claim in members:
+            async with slots:
+                ran += await one(claim)
+        return ran
+
+    return sum(await asyncio.gather(*(in_order(m) for m in groups.values())))
+
+
+async def _run_claim(
+    queue: DueQueue,
+    handle: Callable[[Job], Awaitable[None]],
+    claim: Claim,
+    now: float,
+    worker: str,
+    max_attempts: int,
+) -> int:
+    job = claim.job
+    if not await queue.begin(claim):
+        # Sent (or being sent) by an earlier claim, or no longer ours: drop our copy.
+        await queue.complete(claim)
+        log.info("due-queue %s: job %s already begun elsewhere; skipped", worker, job.id)
+        return 0
+    with queue.deferring() as follow_ups:
+        failed: Exception | None = None
+        try:
+            await handle(job)
+        except Exception as e:  # noqa: BLE001 - any failure means: not sent, retry
+            failed = e
+    if failed is not None:
+        await queue.put_all(follow_ups)  # what it scheduled before failing stays scheduled
+        if claim.attempt >= max_attempts:
+            await queue.bury(claim)
+            log.warning(
+                "due-queue %s: job %s failed %d times; moved to poison",
+                worker,
+                job.id,
+                claim.attempt,
+                exc_info=failed,
+            )
+        else:
+            await queue.retry(claim, now + backoff(claim.attempt))
+            log.warning(
+                "due-queue %s: job %s failed (attempt %d); retrying in %.0fs",
+                worker,
+                job.id,
+                claim.attempt,
+                backoff(claim.attempt),
+                exc_info=failed,
+            )
+        return 0
+    if not await queue.finish(claim, follow_ups):
+        log.warning("due-queue %s: job %s sent but its lease was lost", worker, job.id)
+    return 1
