@@ -1,0 +1,121 @@
+"""Benchmark 2, history: `/checkin history` with 10, 1,000 and 10,000 stored check-ins.
+
+And benchmark 4, memory: Redis bytes per stored check-in (no free text), over 10,000.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+
+from bench.common import (
+    T0,
+    TENANT,
+    RoundTrips,
+    fresh_redis,
+    median,
+    relationship,
+    seed_relationships,
+    service,
+)
+from bot.core.clock import ManualClock
+from bot.core.models import ANSWERED, Aggregate, CheckIn
+from bot.core.scoring import rotation, score
+from bot.service.api import Actor, Place
+from bot.service.checkins import _record
+from bot.store import keys
+from bot.store.repository import dump
+
+SIZES = (10, 1_000, 10_000)
+CALLS = 200
+
+
+async def seed_history(r: aioredis.Redis, rapport, rid_n: int, count: int, owner: str) -> None:
+    """One relationship, a year old, with `count` answered check-ins spread over that year,
+    its aggregate folded as live answers fold it. The same age for every size, so that only
+    the number of check-ins changes (review dates depend on the age, see BENCHMARKS.md)."""
+    ctx = rapport.ctx
+    start = T0 - timedelta(days=365)
+    step = timedelta(days=365) / count
+    rel = relationship(rid_n, owner, start, cadence_days=7)
+    rel = replace(rel, alias="Sam", sessions_held=count, entries=count, next_session=count + 1)
+    agg = Aggregate()
+    async with r.pipeline(transaction=False) as pipe:
+        for n in range(1, count + 1):
+            at = start + step * (n - 1)
+            asked = tuple(c.id for c in rotation(ctx.rubric, n))
+            ratings = {cid: 3 + (n + i) % 3 for i, cid in enumerate(asked)}
+            before = CheckIn(rel.id, n, "session", n, at, at, asked, message_ref="D1:1.1")
+            scores = score(ctx.rubric, ratings)
+            after = replace(
+                before,
+                status=ANSWERED,
+                answered_at=at + timedelta(hours=1),
+                ratings=ratings,
+                process={"helpful": 4},
+                scores=scores.to_dict(),
+            )
+            agg, _ = _record(ctx, agg, before, after, scores)
+            pipe.set(keys.checkin(TENANT, rel.id, n), dump(ctx.store._seal(after)))
+            pipe.zadd(keys.checkin_index(TENANT, rel.id), {str(n): at.timestamp()})
+            if n % 1000 == 0:
+                await pipe.execute()
+        await pipe.execute()
+    await seed_relationships(r, [rel], [agg])
+
+
+async def run_history(reps: int = 3) -> dict:
+    RoundTrips.install()
+    out: dict = {}
+    async with fresh_redis() as server:
+        r = aioredis.from_url(server.url, decode_responses=True)
+        for size in SIZES:
+            await r.flushall()
+            rapport = await service(r, ManualClock(T0))
+            await seed_history(r, rapport, 1, size, "UHIST")
+            me = Actor(TENANT, "UHIST", "UTC")
+            reply = await rapport.command(me, "history Sam", Place())
+            assert reply.kind != "error", reply.summary
+            times, trips = [], 0
+            for _ in range(reps):
+                before = RoundTrips.count
+                started = time.perf_counter()
+                for _ in range(CALLS):
+                    await rapport.command(me, "history Sam", Place())
+                times.append((time.perf_counter() - started) / CALLS)
+                trips = (RoundTrips.count - before) / CALLS
+            out[size] = (median(times), trips)
+        await r.aclose()
+    return out
+
+
+def report_history(out: dict) -> list[str]:
+    small, large = out[SIZES[0]][0], out[SIZES[-1]][0]
+    cells = ", ".join(
+        f"{size:,}: {t * 1000:.2f} ms ({trips:.0f} round trips)" for size, (t, trips) in out.items()
+    )
+    return [f"history: {cells}; largest/smallest {large / small:.2f}x (target <= 1.5x)"]
+
+
+async def run_memory(n: int = 10_000) -> dict:
+    """Bytes Redis uses per stored check-in: used_memory before and after 10,000 of them."""
+    async with fresh_redis() as server:
+        r = aioredis.from_url(server.url, decode_responses=True)
+        rapport = await service(r, ManualClock(T0))
+        await seed_history(r, rapport, 1, 1, "UMEM")  # the relationship itself, outside the count
+        before = (await r.info("memory"))["used_memory"]
+        await seed_history(r, rapport, 2, n, "UMEM")
+        after = (await r.info("memory"))["used_memory"]
+        raw = await r.get(keys.checkin(TENANT, "r000002", n // 2))
+        await r.aclose()
+    return {"bytes": (after - before) / n, "record": len(raw.encode())}
+
+
+def report_memory(out: dict) -> list[str]:
+    return [
+        f"memory: {out['bytes']:.0f} bytes of Redis per stored check-in over 10,000 "
+        f"(record JSON {out['record']} bytes; target < 400)"
+    ]
