@@ -78,7 +78,11 @@ async def run(reps: int = 3) -> dict:
                     await slack.settle()
         finally:
             proc.terminate()
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # it drains its lazy listeners first; the figures are in already
+                proc.wait()
             await slack.stop()
     return {"p50": median(p50s), "p99": median(p99s)}
 

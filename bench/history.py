@@ -33,7 +33,9 @@ SIZES = (10, 1_000, 10_000)
 CALLS = 200
 
 
-async def seed_history(r: aioredis.Redis, rapport, rid_n: int, count: int, owner: str) -> None:
+async def seed_history(
+    r: aioredis.Redis, rapport, rid_n: int, count: int, owner: str, alias: str = "Sam"
+) -> None:
     """One relationship, a year old, with `count` answered check-ins spread over that year,
     its aggregate folded as live answers fold it. The same age for every size, so that only
     the number of check-ins changes (review dates depend on the age, see BENCHMARKS.md)."""
@@ -41,7 +43,7 @@ async def seed_history(r: aioredis.Redis, rapport, rid_n: int, count: int, owner
     start = T0 - timedelta(days=365)
     step = timedelta(days=365) / count
     rel = relationship(rid_n, owner, start, cadence_days=7)
-    rel = replace(rel, alias="Sam", sessions_held=count, entries=count, next_session=count + 1)
+    rel = replace(rel, alias=alias, sessions_held=count, entries=count, next_session=count + 1)
     agg = Aggregate()
     async with r.pipeline(transaction=False) as pipe:
         for n in range(1, count + 1):
@@ -68,28 +70,29 @@ async def seed_history(r: aioredis.Redis, rapport, rid_n: int, count: int, owner
 
 
 async def run_history(reps: int = 3) -> dict:
+    """The three relationships live side by side and are timed in turn, round after round,
+    so that any drift in the machine's load falls on all three alike."""
     RoundTrips.install()
-    out: dict = {}
+    times: dict[int, list[float]] = {size: [] for size in SIZES}
+    trips: dict[int, float] = {}
     async with fresh_redis() as server:
         r = aioredis.from_url(server.url, decode_responses=True)
-        for size in SIZES:
-            await r.flushall()
-            rapport = await service(r, ManualClock(T0))
-            await seed_history(r, rapport, 1, size, "UHIST")
-            me = Actor(TENANT, "UHIST", "UTC")
-            reply = await rapport.command(me, "history Sam", Place())
+        rapport = await service(r, ManualClock(T0))
+        me = Actor(TENANT, "UHIST", "UTC")
+        for i, size in enumerate(SIZES):
+            await seed_history(r, rapport, i + 1, size, "UHIST", alias=f"Sam{size}")
+            reply = await rapport.command(me, f"history Sam{size}", Place())
             assert reply.kind != "error", reply.summary
-            times, trips = [], 0
-            for _ in range(reps):
+        for _ in range(max(reps, 3) * 3):
+            for size in SIZES:
                 before = RoundTrips.count
                 started = time.perf_counter()
-                for _ in range(CALLS):
-                    await rapport.command(me, "history Sam", Place())
-                times.append((time.perf_counter() - started) / CALLS)
-                trips = (RoundTrips.count - before) / CALLS
-            out[size] = (median(times), trips)
+                for _ in range(CALLS // 4):
+                    await rapport.command(me, f"history Sam{size}", Place())
+                times[size].append((time.perf_counter() - started) / (CALLS // 4))
+                trips[size] = (RoundTrips.count - before) / (CALLS // 4)
         await r.aclose()
-    return out
+    return {size: (median(times[size]), trips[size]) for size in SIZES}
 
 
 def report_history(out: dict) -> list[str]:
