@@ -57,7 +57,7 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
     from bot.web import create_app  # noqa: PLC0415
 
     _check(settings)
-    conn = connect(settings.redis_url, settings.data_dir)
+    conn = connect(settings.redis_url, settings.data_dir, cluster=settings.redis_cluster)
     rapport = await build(settings, SystemClock(), conn.redis)
     app = create_app(rapport, settings)  # also registers each channel's notifier
     runner = None
@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.command != "demo" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # APScheduler logs every poll (every few seconds) at INFO: keep its warnings only.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = from_env()
         if args.command == "demo":

@@ -35,6 +35,10 @@ class Settings:
     poll_seconds: float = 2.0
     lease_seconds: float = 60.0
     shutdown_seconds: float = 25.0
+    # How many due jobs one worker sends at once. 1 keeps the window in which a killed worker
+    # can lose a message to one check-in; more is faster (see BENCHMARKS.md).
+    dispatch_concurrency: int = 1
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -84,6 +88,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
     teams_id = env.get("TEAMS_APP_ID", "")
+    if _flag(env, "RAPPORT_REDIS_CLUSTER") and not (redis_url or "").startswith("redis"):
+        raise ConfigError("RAPPORT_REDIS_CLUSTER=1 needs REDIS_URL=redis://<a cluster node>")
     return Settings(
         redis_url=redis_url,
         data_dir=Path(env.get("RAPPORT_DATA_DIR") or ".rapport"),
@@ -103,4 +109,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         poll_seconds=_seconds(env, "RAPPORT_POLL_SECONDS", 2.0, low=0.1),
         lease_seconds=_seconds(env, "RAPPORT_LEASE_SECONDS", 60.0, low=1.0),
         shutdown_seconds=_seconds(env, "RAPPORT_SHUTDOWN_SECONDS", 25.0, low=0.0),
+        dispatch_concurrency=_int(env, "RAPPORT_DISPATCH_CONCURRENCY", 1, low=1) or 1,
+        redis_cluster=_flag(env, "RAPPORT_REDIS_CLUSTER"),
     )

@@ -121,7 +121,7 @@ class Rapport:
         return await self.ctx.store.first_seen(tenant, event_id)
 
     async def run_due(self, limit: int = 100, worker: str = "") -> int:
-        handled = await due.run_due(self.ctx, limit, worker)
+        handled = await due.run_due(self.ctx, limit, worker, self.ctx.dispatch_concurrency)
         metrics.DUE_HANDLED.inc(handled)
         return handled
 
@@ -156,5 +156,6 @@ async def build(settings: Settings, clock: Clock, redis: aioredis.Redis) -> Rapp
         clock=clock,
         prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
         retention_days=settings.retention_days,
+        dispatch_concurrency=settings.dispatch_concurrency,
     )
     return Rapport(ctx)

@@ -28,6 +28,7 @@ class Context:
     clock: Clock
     prompt_delay: timedelta = timedelta(minutes=10)
     retention_days: int | None = None
+    dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
 
     def now(self) -> datetime:

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError  # noqa: A004
 
 from bot.store.server import EmbeddedRedis
 
 
 @dataclass
 class Connection:
-    redis: aioredis.Redis
+    redis: aioredis.Redis | RedisCluster
     embedded: EmbeddedRedis | None = None
 
     async def close(self) -> None:
@@ -21,12 +25,29 @@ class Connection:
             await self.embedded.astop()
 
 
-def connect(redis_url: str | None, data_dir: Path) -> Connection:
+# Fail fast when Redis is away: a user waiting on a command gets "try again in a moment"
+# within seconds, rather than after redis-py's default ten retries.
+TIMEOUTS = {"socket_timeout": 5, "socket_connect_timeout": 3}
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2)
+
+
+def connect(redis_url: str | None, data_dir: Path, cluster: bool = False) -> Connection:
     embedded = None
     if not redis_url:
         embedded = EmbeddedRedis(data_dir=data_dir / "redis").start()
         redis_url = embedded.url
-    client = aioredis.from_url(
-        redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3
-    )
+    if cluster:
+        client = RedisCluster.from_url(redis_url, decode_responses=True, **TIMEOUTS)
+    else:
+        client = aioredis.from_url(
+            redis_url,
+            decode_responses=True,
+            retry=_retry(),
+            retry_on_error=[ConnectionError, TimeoutError],
+            health_check_interval=30,  # notice dead idle connections before a user does
+            **TIMEOUTS,
+        )
     return Connection(client, embedded)
