@@ -57,8 +57,7 @@ async def add_weeks(r, rapport, rels, aggs, first: int, last: int, start) -> Non
                 )
                 agg = replace(agg, sent=agg.sent + 1).count(keys_week(at), sessions=1, sent=1)
                 agg, _ = _record(ctx, agg, before, after, scores)
-                pipe.set(keys.checkin(TENANT, rel.id, week), dump(ctx.store._seal(after)))
-                pipe.zadd(keys.checkin_index(TENANT, rel.id), {str(week): at.timestamp()})
+                pipe.set(keys.checkin(TENANT, rel.id, week), ctx.store.encode_checkin(after))
             aggs[i] = agg
             pipe.set(keys.aggregate(TENANT, rel.id), dump(agg.to_dict()))
             rels[i] = replace(rel, sessions_held=last, entries=last, next_session=last + 1)

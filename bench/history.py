@@ -27,7 +27,6 @@ from bot.core.scoring import rotation, score
 from bot.service.api import Actor, Place
 from bot.service.checkins import _record
 from bot.store import keys
-from bot.store.repository import dump
 
 SIZES = (10, 1_000, 10_000)
 CALLS = 200
@@ -61,8 +60,7 @@ async def seed_history(
                 scores=scores.to_dict(),
             )
             agg, _ = _record(ctx, agg, before, after, scores)
-            pipe.set(keys.checkin(TENANT, rel.id, n), dump(ctx.store._seal(after)))
-            pipe.zadd(keys.checkin_index(TENANT, rel.id), {str(n): at.timestamp()})
+            pipe.set(keys.checkin(TENANT, rel.id, n), ctx.store.encode_checkin(after))
             if n % 1000 == 0:
                 await pipe.execute()
         await pipe.execute()

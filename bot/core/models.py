@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ACTIVE, PAUSED, CLOSED = "active", "paused", "closed"
@@ -23,6 +23,45 @@ def _dt(value: str | None) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _num(seconds: float) -> int | float:
+    """Whole seconds as an int (shorter JSON); otherwise to the microsecond."""
+    return int(seconds) if float(seconds).is_integer() else round(seconds, 6)
+
+
+def _since(start: datetime, later: datetime) -> int | float:
+    return _num((later - start).total_seconds())
+
+
+def _in_order(ratings: Mapping[str, int], asked: tuple[str, ...]) -> list | dict:
+    """Ratings as a list in `asked` order (null = not rated), or as they are if they do not
+    fit that (a rating for a contrast not asked, or a contrast asked twice)."""
+    if len(set(asked)) != len(asked) or not set(ratings) <= set(asked):
+        return dict(ratings)
+    return [ratings.get(cid) for cid in asked]
+
+
+def _from_order(value: Any, asked: tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, list) or len(value) != len(asked):
+        raise ValueError("ratings do not match the contrasts asked")
+    return {cid: r for cid, r in zip(asked, value, strict=True) if r is not None}
+
+
+def _scores_compact(scores: Mapping[str, Any]) -> list | dict:
+    """[overall, groups] for Scores.to_dict(); anything else as it is."""
+    if set(scores) == {"groups", "overall"}:
+        return [scores["overall"], scores["groups"]]
+    return dict(scores)
+
+
+def _scores_full(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    overall, groups = value  # ValueError/TypeError if it is not a pair
+    return {"groups": groups, "overall": overall}
 
 
 @dataclass(frozen=True)
@@ -148,6 +187,63 @@ class CheckIn:
                 "edited_at": _dt(d.get("edited_at")),
                 "asked": tuple(d["asked"]),
             }
+        )
+
+    # The compact record (store version 2). Redis holds one per check-in, so every byte
+    # counts: short names, fields at their defaults left out, nothing the key already says
+    # (relationship id, number), `session` only when it differs from the number, times as
+    # epoch seconds (later times as seconds after the session), ratings in `asked` order.
+    def to_compact(self) -> dict[str, Any]:
+        at = self.session_at
+        d: dict[str, Any] = {"t": _num(at.timestamp())}
+        if self.kind != SESSION:
+            d["k"] = self.kind
+        if self.session != self.number:
+            d["s"] = self.session
+        if self.created != at:
+            d["c"] = _since(at, self.created)
+        d["a"] = list(self.asked)
+        if self.status != PENDING:
+            d["st"] = self.status
+        if self.reminders:
+            d["n"] = self.reminders
+        if self.answered_at is not None:
+            d["an"] = _since(at, self.answered_at)
+        if self.edited_at is not None:
+            d["e"] = _since(at, self.edited_at)
+        if self.ratings:
+            d["r"] = _in_order(self.ratings, self.asked)
+        if self.process:
+            d["p"] = dict(self.process)
+        if self.texts:
+            d["texts"] = dict(self.texts)  # the name readers of the sealed text look for
+        if self.scores is not None:
+            d["sc"] = _scores_compact(self.scores)
+        if self.message_ref is not None:
+            d["m"] = self.message_ref
+        return d
+
+    @classmethod
+    def from_compact(cls, d: Mapping[str, Any], relationship: str, number: int) -> CheckIn:
+        at = datetime.fromtimestamp(d["t"], UTC)
+        asked = tuple(d["a"])
+        return cls(
+            relationship=relationship,
+            number=number,
+            kind=d.get("k", SESSION),
+            session=d.get("s", number),
+            session_at=at,
+            created=at + timedelta(seconds=d.get("c", 0)),
+            asked=asked,
+            status=d.get("st", PENDING),
+            reminders=d.get("n", 0),
+            answered_at=at + timedelta(seconds=d["an"]) if "an" in d else None,
+            edited_at=at + timedelta(seconds=d["e"]) if "e" in d else None,
+            ratings=_from_order(d.get("r", {}), asked),
+            process=dict(d.get("p", {})),
+            texts=dict(d.get("texts", {})),
+            scores=_scores_full(d["sc"]) if "sc" in d else None,
+            message_ref=d.get("m"),
         )
 
 

@@ -14,20 +14,25 @@ a fresh read.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
+from bot.core.drift import DriftState
 from bot.core.models import Aggregate, CheckIn, DigestSchedule, Practitioner, Relationship
+from bot.core.scoring import Scores
 from bot.store import keys
+from bot.store.records import CHECKIN_VERSION, VERSION, checked, decode, dump, load
 
 log = logging.getLogger(__name__)
-VERSION = 1
+CHUNK = 1_000  # keys per MGET: big enough to be few round trips, small enough not to stall
+PIPELINED = 10  # MGETs of CHUNK keys sent in one round trip by `team`
 
 
 class Sealer(Protocol):
@@ -35,22 +40,51 @@ class Sealer(Protocol):
     def open(self, sealed: str) -> str: ...
 
 
-def dump(data: Mapping[str, Any]) -> str:
-    return json.dumps({"v": VERSION, "data": data}, separators=(",", ":"), ensure_ascii=False)
+# --- readers: (version, data) -> record, raising if the data is not a valid record -------
+def _v1(version: int) -> None:
+    if version != VERSION:
+        raise ValueError(f"version {version} is not a version of this record")
 
 
-def load(raw: str | None, key: str) -> dict[str, Any] | None:
-    """The record's data, or None (logged) if it is missing or cannot be read."""
-    if raw is None:
-        return None
-    try:
-        envelope = json.loads(raw)
-        if not isinstance(envelope, dict) or envelope.get("v") != VERSION:
-            raise ValueError(f"unknown record version {envelope.get('v')!r}")
-        return envelope["data"]
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        log.warning("corrupt record set aside: key=%s error=%s", key, e)
-        return None
+def read_relationship(version: int, data: dict[str, Any]) -> Relationship:
+    _v1(version)
+    return checked(Relationship.from_dict(data))
+
+
+def read_practitioner(version: int, data: dict[str, Any]) -> Practitioner:
+    _v1(version)
+    return checked(Practitioner.from_dict(data))
+
+
+def read_digest(version: int, data: dict[str, Any]) -> DigestSchedule:
+    _v1(version)
+    return checked(DigestSchedule.from_dict(data))
+
+
+def read_aggregate(version: int, data: dict[str, Any]) -> Aggregate:
+    _v1(version)
+    agg = checked(Aggregate.from_dict(data))
+    if agg.drift is not None:
+        DriftState.from_dict(agg.drift)  # the next answer steps it: it must be readable now
+    for week, row in agg.weeks.items():
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in row.values()):
+            raise TypeError(f"aggregate week {week}: counters must be numbers")
+    return agg
+
+
+def session_time(version: int, data: dict[str, Any]) -> float:
+    """A stored check-in's session time (epoch seconds), without reading the rest."""
+    if version == CHECKIN_VERSION:
+        t = data["t"]
+        if isinstance(t, bool) or not isinstance(t, int | float):
+            raise TypeError("session time is not a number")
+        return float(t)
+    return datetime.fromisoformat(data["session_at"]).timestamp()
+
+
+def _aware(checkin: CheckIn) -> bool:
+    times = (checkin.session_at, checkin.created, checkin.answered_at, checkin.edited_at)
+    return all(t is None or t.tzinfo is not None for t in times)
 
 
 # KEYS: the first ARGV[1] keys are guarded, the rest are only written.
@@ -195,8 +229,7 @@ class Store:
     # --- relationships -------------------------------------------------------------
     async def relationship(self, tenant: str, rid: str, fresh: bool = False) -> Relationship | None:
         key = keys.relationship(tenant, rid)
-        data = load(await self._get(key, fresh), key)
-        return Relationship.from_dict(data) if data else None
+        return decode(await self._get(key, fresh), key, read_relationship)
 
     async def find(self, tenant: str, owner: str, alias_key: str) -> Relationship | None:
         rid = await self.redis.hget(keys.owner_aliases(tenant, owner), alias_key)
@@ -229,8 +262,8 @@ class Store:
 
         def plan(raws: list[str | None]) -> Tx | None:
             result.clear()
-            data = load(raws[0], key)
-            new = change(Relationship.from_dict(data)) if data is not None else None
+            old = decode(raws[0], key, read_relationship)
+            new = change(old) if old is not None else None
             if new is None:
                 return None
             result.append(new)
@@ -247,33 +280,68 @@ class Store:
         if not names:
             return []
         raws = await self._mget(names)
-        out = []
-        for name, raw in zip(names, raws, strict=True):
-            data = load(raw, name)
-            out.append(Relationship.from_dict(data) if data else None)
+        return [decode(raw, n, read_relationship) for n, raw in zip(names, raws, strict=True)]
+
+    async def team(self, tenant: str) -> list[tuple[str, list[Relationship], list[Aggregate]]]:
+        """Every practitioner of the tenant, sorted, with their readable relationships and
+        those relationships' aggregates, in a few round trips whatever the team's size:
+        SMEMBERS, one pipeline of HVALS per CHUNK practitioners, then MGETs of CHUNK keys,
+        PIPELINED of them per round trip. All keys are the tenant's, so one cluster slot."""
+        users = await self.practitioners(tenant)
+        rids: list[list[str]] = []
+        for start in range(0, len(users), CHUNK):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for user in users[start : start + CHUNK]:
+                    pipe.hvals(keys.owner_aliases(tenant, user))
+                rids += [list(v) for v in await pipe.execute()]
+        flat = [rid for mine in rids for rid in mine]
+        names = [keys.relationship(tenant, r) for r in flat] + [
+            keys.aggregate(tenant, r) for r in flat
+        ]
+        raws = await self._mget_many(names)
+        rels, aggs = raws[: len(flat)], raws[len(flat) :]
+        out, i = [], 0
+        for user, mine in zip(users, rids, strict=True):
+            pairs = []
+            for rid in mine:
+                rel = decode(rels[i], keys.relationship(tenant, rid), read_relationship)
+                if rel is not None:
+                    pairs.append((rel, self._agg(aggs[i], keys.aggregate(tenant, rid))))
+                i += 1
+            out.append((user, [r for r, _ in pairs], [a for _, a in pairs]))
+        return out
+
+    async def _mget_many(self, names: list[str]) -> list[str | None]:
+        """MGET of any number of keys of one tenant: CHUNK keys per MGET, PIPELINED MGETs
+        per round trip."""
+        out: list[str | None] = []
+        step = CHUNK * PIPELINED
+        for start in range(0, len(names), step):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for at in range(start, min(start + step, len(names)), CHUNK):
+                    pipe.mget(names[at : at + CHUNK])
+                for part in await pipe.execute():
+                    out += part
         return out
 
     # --- aggregates ------------------------------------------------------------------
     async def aggregate(self, tenant: str, rid: str) -> Aggregate:
         key = keys.aggregate(tenant, rid)
-        data = load(await self._get(key), key)
-        return Aggregate.from_dict(data) if data else Aggregate()
+        return self._agg(await self._get(key), key)
 
     async def aggregates(self, tenant: str, rids: list[str]) -> list[Aggregate]:
         if not rids:
             return []
         names = [keys.aggregate(tenant, rid) for rid in rids]
         raws = await self._mget(names)
-        return [
-            Aggregate.from_dict(d) if (d := load(raw, n)) else Aggregate()
-            for n, raw in zip(names, raws, strict=True)
-        ]
+        return [self._agg(raw, n) for n, raw in zip(names, raws, strict=True)]
 
     async def save_aggregate(self, tenant: str, rid: str, agg: Aggregate) -> None:
         await self.commit(Tx().do("SET", keys.aggregate(tenant, rid), dump(agg.to_dict())))
 
     def _agg(self, raw: str | None, key: str) -> Aggregate:
-        return Aggregate.from_dict(d) if (d := load(raw, key)) else Aggregate()
+        """The aggregate, or an empty one if it is missing or unreadable (logged)."""
+        return decode(raw, key, read_aggregate) or Aggregate()
 
     async def change_aggregate(
         self, tenant: str, rid: str, change: Callable[[Aggregate], Aggregate]
@@ -289,30 +357,52 @@ class Store:
         return result[0]
 
     # --- check-ins -------------------------------------------------------------------
-    def _seal(self, checkin: CheckIn) -> dict[str, Any]:
-        data = checkin.to_dict()
+    def _sealed(self, checkin: CheckIn) -> CheckIn:
         if self.sealer is None:
-            data["texts"] = {}
-        else:
-            data["texts"] = {k: self.sealer.seal(v) for k, v in checkin.texts.items()}
-        return data
+            return replace(checkin, texts={})
+        return replace(checkin, texts={k: self.sealer.seal(v) for k, v in checkin.texts.items()})
 
-    def _open(self, data: Mapping[str, Any]) -> CheckIn:
-        texts = data.get("texts") or {}
-        if self.sealer is not None:
-            texts = {k: self.sealer.open(v) for k, v in texts.items()}
-        return CheckIn.from_dict({**data, "texts": texts})
+    def _seal(self, checkin: CheckIn) -> dict[str, Any]:
+        """The version-1 record's data (still read; benchmarks seed old-style data with it)."""
+        return self._sealed(checkin).to_dict()
+
+    def encode_checkin(self, checkin: CheckIn) -> str:
+        """The stored record: compact version 2, free text sealed. A check-in with a naive
+        time (none is made so) is kept as version 1, which does not lose its time zone."""
+        sealed = self._sealed(checkin)
+        if not _aware(sealed):
+            return dump(sealed.to_dict())
+        return dump(sealed.to_compact(), CHECKIN_VERSION)
+
+    def _reader(self, rid: str, number: int) -> Callable[[int, dict[str, Any]], CheckIn]:
+        def read(version: int, data: dict[str, Any]) -> CheckIn:
+            if version == CHECKIN_VERSION:
+                checkin = CheckIn.from_compact(data, rid, number)
+            else:
+                checkin = CheckIn.from_dict(data)
+            if not isinstance(checkin.texts, Mapping):
+                raise TypeError("texts is not an object")
+            if self.sealer is not None:
+                checkin = replace(
+                    checkin, texts={k: self.sealer.open(v) for k, v in checkin.texts.items()}
+                )
+            if checkin.scores is not None:
+                Scores.from_dict(checkin.scores)  # edits subtract these: they must be readable
+            return checked(checkin)
+
+        return read
+
+    def _decode_checkin(self, raw: str | None, key: str, rid: str, number: int) -> CheckIn | None:
+        return decode(raw, key, self._reader(rid, number))
 
     async def checkin(self, tenant: str, rid: str, number: int) -> CheckIn | None:
         key = keys.checkin(tenant, rid, number)
-        data = load(await self._get(key), key)
-        return self._open(data) if data else None
+        return self._decode_checkin(await self._get(key), key, rid, number)
 
     def _put_checkin(self, tx: Tx, tenant: str, checkin: CheckIn) -> Tx:
-        rid = checkin.relationship
-        tx.do("SET", keys.checkin(tenant, rid, checkin.number), dump(self._seal(checkin)))
-        score = repr(checkin.session_at.timestamp())
-        return tx.do("ZADD", keys.checkin_index(tenant, rid), score, str(checkin.number))
+        # No index entry: a relationship's check-ins are numbered 1..entries (see `checkins`).
+        key = keys.checkin(tenant, checkin.relationship, checkin.number)
+        return tx.do("SET", key, self.encode_checkin(checkin))
 
     async def save_checkin(self, tenant: str, checkin: CheckIn) -> None:
         await self.commit(self._put_checkin(Tx(), tenant, checkin))
@@ -325,11 +415,11 @@ class Store:
         result: list[CheckIn] = []
 
         def plan(raws: list[str | None]) -> Tx | None:
-            data = load(raws[0], key)
-            if data is None:
+            old = self._decode_checkin(raws[0], key, rid, number)
+            if old is None:
                 return None
-            result[:] = [change(self._open(data))]
-            return Tx().guard(key, raws[0]).do("SET", key, dump(self._seal(result[0])))
+            result[:] = [change(old)]
+            return Tx().guard(key, raws[0]).do("SET", key, self.encode_checkin(result[0]))
 
         return result[0] if await self._change([key], plan) else None
 
@@ -347,11 +437,11 @@ class Store:
         result: list[Any] = []
 
         def plan(raws: list[str | None]) -> Tx:
-            data = load(raws[0], rkey)
+            old = decode(raws[0], rkey, read_relationship)
             tx = Tx().guard(rkey, raws[0]).guard(akey, raws[1])
-            new = rel  # gone meanwhile: numbered as it was, and not recreated
-            if data is not None:
-                new = bump(Relationship.from_dict(data))
+            new = rel  # gone (or unreadable) meanwhile: numbered as it was, not recreated
+            if old is not None:
+                new = bump(old)
                 tx.do("SET", rkey, dump(new.to_dict()))
             checkin = open_(new)
             tx.do("SET", akey, dump(count(self._agg(raws[1], akey)).to_dict()))
@@ -376,10 +466,10 @@ class Store:
 
         def plan(raws: list[str | None]) -> Tx:
             tx = Tx().guard(ckey, raws[0]).guard(akey, raws[1])
-            data = load(raws[0], ckey)
-            result[:] = [change(self._open(data)) if data is not None else None]
+            old = self._decode_checkin(raws[0], ckey, rid, number)
+            result[:] = [change(old) if old is not None else None]
             if result[0] is not None:
-                tx.do("SET", ckey, dump(self._seal(result[0])))
+                tx.do("SET", ckey, self.encode_checkin(result[0]))
             return tx.do("SET", akey, dump(count(self._agg(raws[1], akey)).to_dict()))
 
         await self._change([ckey, akey], plan)
@@ -387,35 +477,58 @@ class Store:
 
     async def save_answer(self, tenant: str, checkin: CheckIn, agg: Aggregate) -> None:
         """The check-in and the aggregate it changed, in one transaction."""
+        tx = self._put_checkin(Tx(), tenant, checkin)
         rid = checkin.relationship
-        tx = Tx().do("SET", keys.checkin(tenant, rid, checkin.number), dump(self._seal(checkin)))
         await self.commit(tx.do("SET", keys.aggregate(tenant, rid), dump(agg.to_dict())))
 
+    async def _numbers(self, tenant: str, rid: str) -> list[int]:
+        """Every number a check-in of the relationship can have: 1..entries, and whatever
+        the version-1 index (`checkins` zset, no longer written) still lists."""
+        rel = await self.relationship(tenant, rid)
+        indexed = await self.redis.zrange(keys.checkin_index(tenant, rid), 0, -1)
+        known = set(range(1, rel.entries + 1)) if rel else set()
+        return sorted(known | {int(n) for n in indexed if str(n).isdigit()})
+
+    async def _raw_checkins(self, tenant: str, rid: str) -> list[tuple[int, str, str]]:
+        """(number, key, raw record) of every stored check-in of the relationship."""
+        numbers = await self._numbers(tenant, rid)
+        found: list[tuple[int, str, str]] = []
+        for start in range(0, len(numbers), CHUNK):
+            part = numbers[start : start + CHUNK]
+            names = [keys.checkin(tenant, rid, n) for n in part]
+            raws = await self.redis.mget(names)
+            found += [(n, k, r) for n, k, r in zip(part, names, raws, strict=True) if r is not None]
+        return found
+
     async def checkins(self, tenant: str, rid: str) -> list[CheckIn]:
-        numbers = await self.redis.zrange(keys.checkin_index(tenant, rid), 0, -1)
-        if not numbers:
-            return []
-        names = [keys.checkin(tenant, rid, int(n)) for n in numbers]
-        raws = await self.redis.mget(names)
-        return [self._open(d) for n, raw in zip(names, raws, strict=True) if (d := load(raw, n))]
+        """The relationship's check-ins, oldest session first (unreadable ones left out)."""
+        out = [
+            c
+            for n, key, raw in await self._raw_checkins(tenant, rid)
+            if (c := self._decode_checkin(raw, key, rid, n)) is not None
+        ]
+        return sorted(out, key=lambda c: (c.session_at, c.number))
 
     async def prune_checkins(self, tenant: str, rid: str, before: float) -> int:
-        """Retention: delete check-ins whose session was before `before` (epoch seconds)."""
-        index = keys.checkin_index(tenant, rid)
-        old = await self.redis.zrangebyscore(index, "-inf", f"({before}")
-        if not old:
-            return 0
-        tx = Tx()
-        for n in old:
-            tx.do("DEL", keys.checkin(tenant, rid, int(n)))
-        await self.commit(tx.do("ZREM", index, *old))
+        """Retention: delete check-ins whose session was before `before` (epoch seconds).
+        Reads the relationship's check-ins (one MGET per CHUNK): there is no time index."""
+        old = [
+            (n, key)
+            for n, key, raw in await self._raw_checkins(tenant, rid)
+            if (at := decode(raw, key, session_time)) is not None and at < before
+        ]
+        for start in range(0, len(old), CHUNK):
+            part = old[start : start + CHUNK]
+            tx = Tx()
+            for _n, key in part:
+                tx.do("DEL", key)
+            await self.commit(tx.do("ZREM", keys.checkin_index(tenant, rid), *(n for n, _ in part)))
         return len(old)
 
     # --- practitioners ---------------------------------------------------------------
     async def practitioner(self, tenant: str, user: str) -> Practitioner:
         key = keys.practitioner(tenant, user)
-        data = load(await self._get(key), key)
-        return Practitioner.from_dict(data) if data else Practitioner(tenant, user)
+        return decode(await self._get(key), key, read_practitioner) or Practitioner(tenant, user)
 
     async def save_practitioner(self, who: Practitioner) -> None:
         key = keys.practitioner(who.tenant, who.user)
@@ -434,8 +547,7 @@ class Store:
     # --- digests ---------------------------------------------------------------------
     async def digest(self, tenant: str, channel: str) -> DigestSchedule | None:
         key = keys.digest(tenant, channel)
-        data = load(await self.redis.get(key), key)
-        return DigestSchedule.from_dict(data) if data else None
+        return decode(await self.redis.get(key), key, read_digest)
 
     async def save_digest(self, schedule: DigestSchedule) -> None:
         tx = Tx().do(
@@ -493,4 +605,4 @@ class Store:
         return existing
 
 
-__all__ = ["Store", "Tx", "dump", "load"]
+__all__ = ["Store", "Tx", "dump", "load"]  # dump, load: re-exported from bot.store.records
