@@ -38,7 +38,9 @@ async def build(ctx: Context, tenant: str, now: datetime) -> Message:
     week = iso_week(now - timedelta(days=1))
     previous = iso_week(now - timedelta(days=8))
     rows = []
-    for _user, rels, aggs in await ctx.store.team(tenant):  # a few round trips in all
+    for _user, rels, aggs in await ctx.store.team(
+        tenant, (week, previous)
+    ):  # a few round trips in all
         drifting = sum(
             1 for r, a in zip(rels, aggs, strict=True) if a.drifting and r.status == ACTIVE
         )

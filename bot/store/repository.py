@@ -61,6 +61,29 @@ def read_digest(version: int, data: dict[str, Any]) -> DigestSchedule:
     return checked(DigestSchedule.from_dict(data))
 
 
+def read_weeks(wanted: tuple[str, ...]) -> Callable[[int, dict[str, Any]], Aggregate]:
+    """A reader of only some weeks' counters and the drift flag of an aggregate."""
+
+    def read(_version: int, data: dict[str, Any]) -> Aggregate:
+        weeks = data.get("weeks", {})
+        if not isinstance(weeks, dict):
+            raise TypeError("field 'weeks' is not an object")
+        picked = {}
+        for week in wanted:
+            row = weeks.get(week)
+            if row is None:
+                continue
+            if not isinstance(row, dict) or not all(type(v) in (int, float) for v in row.values()):
+                raise TypeError(f"week {week!r} does not hold numbers")
+            picked[week] = row
+        drifting = data.get("drifting", False)
+        if drifting is not True and drifting is not False:
+            raise TypeError("field 'drifting' is not a boolean")
+        return Aggregate(weeks=picked, drifting=drifting)
+
+    return read
+
+
 def read_aggregate(version: int, data: dict[str, Any]) -> Aggregate:
     _v1(version)
     agg = checked(Aggregate.from_dict(data))
@@ -282,11 +305,17 @@ class Store:
         raws = await self._mget(names)
         return [decode(raw, n, read_relationship) for n, raw in zip(names, raws, strict=True)]
 
-    async def team(self, tenant: str) -> list[tuple[str, list[Relationship], list[Aggregate]]]:
+    async def team(
+        self, tenant: str, weeks: tuple[str, ...] | None = None
+    ) -> list[tuple[str, list[Relationship], list[Aggregate]]]:
         """Every practitioner of the tenant, sorted, with their readable relationships and
         those relationships' aggregates, in a few round trips whatever the team's size:
         SMEMBERS, one pipeline of HVALS per CHUNK practitioners, then MGETs of CHUNK keys,
-        PIPELINED of them per round trip. All keys are the tenant's, so one cluster slot."""
+        PIPELINED of them per round trip. All keys are the tenant's, so one cluster slot.
+
+        With `weeks`, each aggregate is read only for what the digest needs (those weeks'
+        counters and whether it drifts), so its cost does not grow as the aggregate fills."""
+        read_agg = read_aggregate if weeks is None else read_weeks(weeks)
         users = await self.practitioners(tenant)
         rids: list[list[str]] = []
         for start in range(0, len(users), CHUNK):
@@ -306,7 +335,8 @@ class Store:
             for rid in mine:
                 rel = decode(rels[i], keys.relationship(tenant, rid), read_relationship)
                 if rel is not None:
-                    pairs.append((rel, self._agg(aggs[i], keys.aggregate(tenant, rid))))
+                    key = keys.aggregate(tenant, rid)
+                    pairs.append((rel, decode(aggs[i], key, read_agg) or Aggregate()))
                 i += 1
             out.append((user, [r for r, _ in pairs], [a for _, a in pairs]))
         return out
