@@ -12,7 +12,6 @@ from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import session_end
 from bot.service import checkins, digests
 from bot.service.context import Context
-from bot.store import keys
 from bot.store.queue import Job, drain
 
 log = logging.getLogger(__name__)
@@ -145,13 +144,14 @@ async def handle(ctx: Context, job: Job) -> None:
 async def _prefetch(ctx: Context, job: Job) -> None:
     """Everything the job will read, in one round trip: the relationship, its aggregate, the
     check-in it names and (when the job knows the owner) the practitioner to write to."""
-    rid = str(job.payload.get("rid", ""))
-    names = [keys.relationship(job.tenant, rid), keys.aggregate(job.tenant, rid)]
-    if "number" in job.payload:
-        names.append(keys.checkin(job.tenant, rid, int(job.payload["number"])))
-    if "owner" in job.payload:
-        names.append(keys.practitioner(job.tenant, str(job.payload["owner"])))
-    await ctx.store.prefetch(names)
+    number = job.payload.get("number")
+    owner = job.payload.get("owner")
+    await ctx.store.prefetch(
+        job.tenant,
+        str(job.payload.get("rid", "")),
+        int(number) if number is not None else None,
+        str(owner) if owner is not None else None,
+    )
 
 
 # Due jobs one worker runs side by side (one relationship's always in order). 1 by default:

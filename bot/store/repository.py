@@ -197,10 +197,19 @@ class Store:
             seen.update(zip(missing, await self.redis.mget(missing), strict=True))
         return [seen[n] for n in names]
 
-    async def prefetch(self, names: list[str]) -> None:
-        """Read these records in one round trip, for the rest of the scope."""
-        if _seen.get() is not None:
-            await self._mget(names)
+    async def prefetch(
+        self, tenant: str, rid: str, number: int | None = None, owner: str | None = None
+    ) -> None:
+        """Read, in one round trip and for the rest of the scope, what a due job on this
+        relationship will read: it, its aggregate, the check-in it names, its owner."""
+        if _seen.get() is None:
+            return
+        names = [keys.relationship(tenant, rid), keys.aggregate(tenant, rid)]
+        if number is not None:
+            names.append(keys.checkin(tenant, rid, number))
+        if owner is not None:
+            names.append(keys.practitioner(tenant, owner))
+        await self._mget(names)
 
     def _noted(self, tx: Tx) -> None:
         seen = _seen.get()
