@@ -349,3 +349,23 @@ def test_the_test_key_is_a_valid_fernet_key():
     from bot.store.crypto import validate_key
 
     assert validate_key(KEY) is None
+
+
+async def test_editing_the_latest_checkin_re_judges_drift(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    me = actor()
+    await rapport.command(me, "add Sam", DM)
+    for rating in (5, 5, 5, 5):
+        form = await _logged_form(rapport, outbox, me)
+        await rapport.submit(me, form.ref, answers(form, rating))
+    form = await _logged_form(rapport, outbox, me)
+    slip = await rapport.submit(me, form.ref, answers(form, 1))  # a slip of the finger
+    assert [m.kind for m in slip.followups] == ["drift"]
+    assert "drifting" in str((await rapport.command(me, "list", DM)).blocks)
+    fixed = await rapport.submit(me, form.ref, answers(form, 5))
+    assert fixed.followups == ()
+    assert "steady" in str((await rapport.command(me, "list", DM)).blocks)
+    again = await rapport.submit(me, form.ref, answers(form, 1))
+    assert [m.kind for m in again.followups] == ["drift"]
+    once_more = await rapport.submit(me, form.ref, answers(form, 1))
+    assert once_more.followups == ()  # the same episode is not nudged twice

@@ -330,6 +330,10 @@ class Aggregate:
     drift: Mapping[str, Any] | None = None  # DriftState.to_dict()
     drifting: bool = False
     drift_group: str | None = None
+    # The drift state before the latest check-in was stepped in, and that check-in's number:
+    # editing the latest check-in re-steps drift from there.
+    drift_before: Mapping[str, Any] | None = None
+    drift_last: int | None = None
     weeks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     RECENT = 12
@@ -344,6 +348,8 @@ class Aggregate:
             "drift": self.drift,
             "drifting": self.drifting,
             "drift_group": self.drift_group,
+            "drift_before": self.drift_before,
+            "drift_last": self.drift_last,
             "weeks": {k: dict(v) for k, v in self.weeks.items()},
         }
 

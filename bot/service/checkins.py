@@ -143,20 +143,35 @@ def _week_scores(agg: Aggregate, week: str, scores: Scores, sign: int) -> Aggreg
 def _record(
     ctx: Context, agg: Aggregate, before: CheckIn, after: CheckIn, scores: Scores
 ) -> tuple[Aggregate, drift.DriftVerdict | None]:
-    """Fold an answer into the relationship's aggregate; a first answer steps the drift rule."""
+    """Fold an answer into the relationship's aggregate and step the drift rule.
+
+    An edit of the latest check-in re-steps drift from the state before it; an edit of an
+    older one changes its scores but not the drift already stepped past it."""
     week = iso_week(after.session_at)
     if before.status == ANSWERED and before.scores:
         agg = _week_scores(agg, week, Scores.from_dict(before.scores), -1)
     agg = _week_scores(agg, week, scores, +1).with_summary(_summary(after, scores))
     if before.status == ANSWERED:
-        return agg, None
+        if agg.drift_last != after.number:
+            return agg, None
+        nudged = agg.drifting  # this episode was nudged already: an edit does not nudge again
+        agg, verdict = _step_drift(ctx, agg, agg.drift_before, after.number, scores)
+        return agg, replace(verdict, nudge=verdict.nudge and not nudged)
     agg = replace(agg, answered=agg.answered + 1, missed=agg.missed - (before.status == MISSED))
     agg = agg.count(week, answered=1)
-    state = drift.DriftState.from_dict(agg.drift) if agg.drift else None
+    return _step_drift(ctx, agg, agg.drift, after.number, scores)
+
+
+def _step_drift(
+    ctx: Context, agg: Aggregate, prior: Mapping | None, number: int, scores: Scores
+) -> tuple[Aggregate, drift.DriftVerdict]:
+    state = drift.DriftState.from_dict(prior) if prior else None
     state, verdict = drift.step(ctx.rubric.drift, state, scores)
     agg = replace(
         agg,
         drift=state.to_dict(),
+        drift_before=dict(prior) if prior else None,
+        drift_last=number,
         drifting=verdict.drifting,
         drift_group=verdict.group if verdict.drifting else None,
     )

@@ -87,8 +87,9 @@ def read_weeks(wanted: tuple[str, ...]) -> Callable[[int, dict[str, Any]], Aggre
 def read_aggregate(version: int, data: dict[str, Any]) -> Aggregate:
     _v1(version)
     agg = checked(Aggregate.from_dict(data))
-    if agg.drift is not None:
-        DriftState.from_dict(agg.drift)  # the next answer steps it: it must be readable now
+    for state in (agg.drift, agg.drift_before):
+        if state is not None:
+            DriftState.from_dict(state)  # the next answer steps it: it must be readable now
     for week, row in agg.weeks.items():
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in row.values()):
             raise TypeError(f"aggregate week {week}: counters must be numbers")
