@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import time
 
-from bench import ack, digest, dispatch, history
+from bench import ack, checkin, digest, dispatch, history
 
 
 def main() -> None:
@@ -14,17 +14,19 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["dispatch", "history", "digest", "memory", "ack", []],
+        choices=["checkin", "dispatch", "history", "digest", "memory", "ack", []],
         help="run only these (default: all)",
     )
     parser.add_argument("--reps", type=int, default=3, help="repetitions (medians are shown)")
     parser.add_argument("-n", type=int, default=10_000, help="check-ins for dispatch")
     args = parser.parse_args()
-    chosen = args.only or ["dispatch", "history", "digest", "memory", "ack"]
+    chosen = args.only or ["checkin", "dispatch", "history", "digest", "memory", "ack"]
     started = time.perf_counter()
     for name in chosen:
         t = time.perf_counter()
-        if name == "dispatch":
+        if name == "checkin":
+            lines = checkin.report(asyncio.run(checkin.run()))
+        elif name == "dispatch":
             lines = dispatch.report(asyncio.run(dispatch.run(args.n, args.reps)))
         elif name == "history":
             lines = history.report_history(asyncio.run(history.run_history(args.reps)))

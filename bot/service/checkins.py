@@ -179,6 +179,14 @@ def _step_drift(
 
 
 async def submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, object]) -> Submitted:
+    parts = split_ref(ref)
+    with ctx.store.scope():
+        if parts:  # the relationship, its aggregate and the check-in: one round trip
+            await ctx.store.prefetch(actor.tenant, parts[0], parts[1])
+        return await _submit(ctx, actor, ref, values)
+
+
+async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, object]) -> Submitted:
     found = await _owned(ctx, actor, ref)
     if isinstance(found, Message):
         return Submitted(errors={"_": found.summary})
