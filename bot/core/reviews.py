@@ -18,6 +18,7 @@ from bot.core.schedule import (
     local,
     midway_session,
     session_end,
+    steps_before,
     to_utc,
 )
 
@@ -29,23 +30,24 @@ class ReviewDue:
 
 
 def _calendar_due(rel: Relationship, rules: ReviewRules, now: datetime) -> ReviewDue | None:
-    """The latest calendar review whose date has passed and that is not done yet."""
+    """The latest calendar review whose date has passed and that is not done yet.
+
+    Steps back from now rather than forward from the start, so the cost does not grow with
+    the relationship's age."""
     start = local(rel.started, rel.tz).replace(tzinfo=None)
-    latest = None
     months = rules.open_ended_every_months
-    step = 1
-    while True:
-        when = to_utc(add_months(start, step * months), rel.tz)
-        if when > now or step > 200:
-            break
+    top = steps_before(start, local(now, rel.tz).replace(tzinfo=None), months) + 2
+    for step in range(top, 0, -1):
         total = step * months
+        if to_utc(add_months(start, total), rel.tz) > now:
+            continue
         if total % rules.annual_every_months == 0:
             latest = ReviewDue(ANNUAL, f"{ANNUAL}:{total // rules.annual_every_months}")
         elif rel.open_ended:
             latest = ReviewDue(MIDWAY, f"{MIDWAY}:{total}m")
-        step += 1
-    if latest and latest.key not in rel.reviews_done:
-        return latest
+        else:
+            continue
+        return None if latest.key in rel.reviews_done else latest
     return None
 
 

@@ -87,7 +87,8 @@ def calendar_reviews(
     a midway review every `every_months`; every relationship gets an annual one. When both
     fall on the same date, the annual review wins."""
     start = local(rel.started, rel.tz).replace(tzinfo=None)
-    for step in range(1, limit):
+    first = steps_before(start, local(after, rel.tz).replace(tzinfo=None), every_months)
+    for step in range(max(1, first), first + limit):
         months = step * every_months
         when = to_utc(add_months(start, months), rel.tz)
         if when <= after:
@@ -97,6 +98,13 @@ def calendar_reviews(
         if rel.open_ended:
             return MIDWAY, f"{MIDWAY}:{months}m", when
     return None
+
+
+def steps_before(start: datetime, until: datetime, every_months: int) -> int:
+    """How many whole `every_months` periods lie between two local times, give or take one
+    (so a calendar can start there instead of stepping from the start)."""
+    months = (until.year - start.year) * 12 + (until.month - start.month)
+    return max(0, months // every_months - 1)
 
 
 def next_weekly(weekday: int, at: time, tz: str, after: datetime) -> datetime:
