@@ -7,7 +7,7 @@ version field and the encryption of free text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -255,7 +255,7 @@ class Practitioner:
     address: Mapping[str, Any] | None = None  # how the channel reaches them
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tenant": self.tenant, "user": self.user, "tz": self.tz, "address": self.address}
+        return asdict(self)  # every field is JSON-safe as it is
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Practitioner:
@@ -273,15 +273,7 @@ class DigestSchedule:
     created_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "channel": self.channel,
-            "weekday": self.weekday,
-            "at": self.at,
-            "tz": self.tz,
-            "address": self.address,
-            "created_by": self.created_by,
-        }
+        return asdict(self)  # every field is JSON-safe as it is
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DigestSchedule:
