@@ -12,7 +12,7 @@ from bot.core import views
 from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
-from bot.core.schedule import local, session_start, to_utc
+from bot.core.schedule import local, midway_session, session_start, to_utc
 from bot.service import checkins, digests
 from bot.service.api import Actor, Place
 from bot.service.context import Context
@@ -94,8 +94,8 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
     else:
         pieces.append(("added_no_schedule", {"alias": cmd.alias}))
     if cmd.sessions:
-        midway = max(1, -(-cmd.sessions * ctx.rubric.reviews.midway_fraction // 1))
-        pieces.append(("added_planned", {"planned": cmd.sessions, "midway": int(midway)}))
+        midway = midway_session(cmd.sessions, ctx.rubric.reviews.midway_fraction)
+        pieces.append(("added_planned", {"planned": cmd.sessions, "midway": midway}))
     else:
         pieces.append(("added_open", {}))
     await plan_calendar_review(ctx, rel)

@@ -23,8 +23,6 @@ async def plan_session(ctx: Context, rel: Relationship, number: int) -> datetime
         return None
     if rel.planned_sessions is not None and number > rel.planned_sessions:
         return None
-    if not rel.scheduled and number > 1:
-        return None
     ends = session_end(rel, number)
     due = ctx.working(ends + ctx.prompt_delay, rel.tz)
     key = f"{rel.id}:{number}"

@@ -378,9 +378,6 @@ class Store:
         raws = await self._mget(names)
         return [self._agg(raw, n) for n, raw in zip(names, raws, strict=True)]
 
-    async def save_aggregate(self, tenant: str, rid: str, agg: Aggregate) -> None:
-        await self.commit(Tx().do("SET", keys.aggregate(tenant, rid), dump(agg.to_dict())))
-
     def _agg(self, raw: str | None, key: str) -> Aggregate:
         """The aggregate, or an empty one if it is missing or unreadable (logged)."""
         return decode(raw, key, read_aggregate) or Aggregate()
