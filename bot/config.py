@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core.signed import derive_secret
+
 
 class ConfigError(ValueError):
     pass
@@ -39,6 +41,12 @@ class Settings:
     # can lose a message to one check-in; more is faster (see BENCHMARKS.md).
     dispatch_concurrency: int = 1
     redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
+    # Pages the bot hands out (client links, chart images) live under this base URL, behind
+    # paths signed with `link_secret` (RAPPORT_LINK_SECRET, else derived from the encryption
+    # key; None: no signed pages can be offered).
+    public_url: str = "http://localhost:3000"
+    client_link_days: int = 7
+    link_secret_raw: str | None = field(default=None, repr=False)
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -49,6 +57,15 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def link_secret(self) -> bytes | None:
+        """The secret that signs client links and chart paths."""
+        if self.link_secret_raw:
+            return derive_secret(self.link_secret_raw, b"rapport link secret v1")
+        if self.encryption_key:
+            return derive_secret(self.encryption_key.split(",")[0].strip())
+        return None
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None, low: int = 0) -> int | None:
@@ -90,10 +107,14 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     teams_id = env.get("TEAMS_APP_ID", "")
     if _flag(env, "RAPPORT_REDIS_CLUSTER") and not (redis_url or "").startswith("redis"):
         raise ConfigError("RAPPORT_REDIS_CLUSTER=1 needs REDIS_URL=redis://<a cluster node>")
+    port = _int(env, "PORT", 3000, low=1) or 3000
+    public_url = (env.get("RAPPORT_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError("RAPPORT_PUBLIC_URL must start with http:// or https://")
     return Settings(
         redis_url=redis_url,
         data_dir=Path(env.get("RAPPORT_DATA_DIR") or ".rapport"),
-        port=_int(env, "PORT", 3000, low=1) or 3000,
+        port=port,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
@@ -111,4 +132,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         shutdown_seconds=_seconds(env, "RAPPORT_SHUTDOWN_SECONDS", 25.0, low=0.0),
         dispatch_concurrency=_int(env, "RAPPORT_DISPATCH_CONCURRENCY", 1, low=1) or 1,
         redis_cluster=_flag(env, "RAPPORT_REDIS_CLUSTER"),
+        public_url=public_url,
+        client_link_days=_int(env, "RAPPORT_CLIENT_LINK_DAYS", 7, low=1) or 7,
+        link_secret_raw=env.get("RAPPORT_LINK_SECRET") or None,
     )

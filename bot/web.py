@@ -10,6 +10,25 @@ from bot.service.app import Rapport
 
 RAPPORT_KEY = web.AppKey("rapport", Rapport)
 
+# Pages and images the bot serves to browsers (client page, charts): nothing from elsewhere,
+# no framing, no caching, and the signed path never leaks in a Referer.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def with_page_headers(response: web.StreamResponse) -> web.StreamResponse:
+    """Give a browser-facing response the strict headers above."""
+    response.headers.update(PAGE_HEADERS)
+    return response
+
 
 async def healthz(request: web.Request) -> web.Response:
     rapport = request.app[RAPPORT_KEY]

@@ -1,0 +1,76 @@
+"""The check-in as the practitioner meets it: the prompt, its reminder, the missed notice and
+the summary once answered."""
+
+from __future__ import annotations
+
+from bot.core.messages import Action, Actions, Button, Fields, Form, Message, Span
+from bot.core.models import SESSION, CheckIn, Relationship
+from bot.core.prompts import Prompts
+from bot.core.rubric import Rubric
+from bot.core.views.text import REVIEW_NAMES, band_label, p, pct, say
+
+
+def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:
+    if checkin.kind == SESSION:
+        line = prompts.say("checkin_prompt", session=checkin.session, alias=rel.alias)
+        label, kind = prompts.say("checkin_button"), "checkin"
+    else:
+        name = REVIEW_NAMES.get(checkin.kind, "review")
+        line = prompts.say("review_prompt", kind=name, alias=rel.alias)
+        label, kind = prompts.say("review_button"), "review"
+    return Message(
+        summary=line,
+        blocks=(p(line), Actions((Button(label, Action.OPEN_FORM, form.ref),))),
+        kind=kind,
+        form=form,
+    )
+
+
+def reminder(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:
+    if checkin.is_review:
+        name = REVIEW_NAMES.get(checkin.kind, "review")
+        line = prompts.say("review_reminder", kind=name, alias=rel.alias)
+        button = Button(prompts.say("review_button"), Action.OPEN_FORM, form.ref)
+        return Message(
+            summary=line, blocks=(p(line), Actions((button,))), kind="reminder", form=form
+        )
+    line = prompts.say("reminder", session=checkin.session, alias=rel.alias)
+    button = Button(prompts.say("checkin_button"), Action.OPEN_FORM, form.ref)
+    return Message(summary=line, blocks=(p(line), Actions((button,))), kind="reminder", form=form)
+
+
+def missed(prompts: Prompts, rel: Relationship, checkin: CheckIn) -> Message:
+    if checkin.is_review:
+        name = REVIEW_NAMES.get(checkin.kind, "review")
+        return say(prompts, "review_missed", kind="missed", review=name, alias=rel.alias)
+    return say(prompts, "missed", kind="missed", session=checkin.session, alias=rel.alias)
+
+
+def checkin_done(
+    rubric: Rubric, prompts: Prompts, rel: Relationship, checkin: CheckIn, text_dropped: bool
+) -> Message:
+    scores = checkin.scores or {}
+    overall = scores.get("overall")
+    band_line = (
+        prompts.say("band_line", overall=pct(overall), band=band_label(rubric, overall))
+        if overall is not None
+        else ""
+    )
+    if checkin.kind == SESSION:
+        line = prompts.say(
+            "checkin_done", session=checkin.session, alias=rel.alias, band_line=band_line
+        )
+    else:
+        name = REVIEW_NAMES.get(checkin.kind, "review").capitalize()
+        line = prompts.say("review_done", kind=name, alias=rel.alias, band_line=band_line)
+    blocks: list = [p("✓ ", Span(line))]
+    groups = scores.get("groups") or {}
+    if groups:
+        blocks.append(
+            Fields(tuple((g.name, pct(groups.get(g.id))) for g in rubric.groups if g.id in groups))
+        )
+    if text_dropped:
+        blocks.append(p(prompts.say("plaintext_refused")))
+    ref = f"{rel.id}:{checkin.number}"
+    blocks.append(Actions((Button(prompts.say("edit_button"), Action.OPEN_FORM, ref, False),)))
+    return Message(summary=line, blocks=tuple(blocks), kind="done")
