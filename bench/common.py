@@ -19,6 +19,7 @@ from redis.asyncio.connection import AbstractConnection
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.core.models import Aggregate, CheckIn, Practitioner, Relationship
+from bot.core.timeline import Timeline
 from bot.service.app import Rapport, build
 from bot.store.repository import dump
 from bot.store.server import EmbeddedRedis, free_port
@@ -134,7 +135,9 @@ def checkin_for(rel: Relationship, number: int, at: datetime, asked: tuple[str, 
 
 
 def bumped(rel: Relationship, sessions: int) -> Relationship:
-    return replace(rel, sessions_held=sessions, entries=sessions, next_session=sessions + 1)
+    return replace(
+        rel, timeline=Timeline(earlier=sessions, next_slot=sessions + 1), entries=sessions
+    )
 
 
 __all__ = [

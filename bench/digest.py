@@ -27,6 +27,7 @@ from bench.common import (
 from bot.core.clock import ManualClock
 from bot.core.models import ANSWERED, Aggregate, CheckIn
 from bot.core.scoring import rotation, score
+from bot.core.timeline import Timeline
 from bot.service import digests
 from bot.service.checkins import _record
 from bot.store import keys
@@ -60,7 +61,9 @@ async def add_weeks(r, rapport, rels, aggs, first: int, last: int, start) -> Non
                 pipe.set(keys.checkin(TENANT, rel.id, week), ctx.store.encode_checkin(after))
             aggs[i] = agg
             pipe.set(keys.aggregate(TENANT, rel.id), dump(agg.to_dict()))
-            rels[i] = replace(rel, sessions_held=last, entries=last, next_session=last + 1)
+            rels[i] = replace(
+                rel, timeline=Timeline(earlier=last, next_slot=last + 1), entries=last
+            )
             pipe.set(keys.relationship(TENANT, rel.id), dump(rels[i].to_dict()))
             if i % 200 == 199:
                 await pipe.execute()

@@ -33,6 +33,7 @@ from bench.slack_server import fake_slack_process
 from bot.channels.slack.notifier import Pacer, SlackNotifier
 from bot.core.clock import ManualClock
 from bot.core.scoring import rotation
+from bot.core.timeline import Timeline
 from bot.service import due
 from bot.store import keys
 from bot.store.repository import dump
@@ -83,7 +84,7 @@ async def seed(r: aioredis.Redis, rapport, n: int, kind: str) -> None:
         for i in range(n)
     ]
     if kind == "send":
-        rels = [replace(rel, sessions_held=1, entries=1, next_session=2) for rel in rels]
+        rels = [replace(rel, timeline=Timeline(earlier=1, next_slot=2), entries=1) for rel in rels]
     await seed_relationships(r, rels)
     asked = tuple(c.id for c in rotation(ctx.rubric, 1))
     for start in range(0, n, 200):

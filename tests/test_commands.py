@@ -181,7 +181,7 @@ INVALID = [
     ("add Sam start=0001-01-01 10:00", "out of range", "add"),
     ("add Sam start=9999-12-31 23:59", "out of range", "add"),
     ("add Sam colour=blue", "“colour” isn't an option", "add"),
-    ("add Sam =5", "isn't an option; the options are sessions, every, start and length", "add"),
+    ("add Sam =5", "isn't an option; the options are sessions, every, start, length and held", "add"),
     ("add Sam sessions=3 sessions=4", "sessions is given twice", "add"),
     ("add Sam EVERY=weekly every=monthly", "every is given twice", "add"),
     ("add Sam sessions=3 weekly", "“weekly” isn't an option", "add"),
@@ -236,7 +236,7 @@ def test_invalid_forms_say_what_is_wrong_and_show_the_form(
 def test_the_add_form_is_the_documented_one() -> None:
     assert USAGE["add"] == (
         "add <alias> [sessions=<n>|open] [every=weekly|biweekly|monthly|<n>d]"
-        " [start=YYYY-MM-DD HH:MM] [length=<minutes>]"
+        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>]"
     )
 
 
@@ -334,6 +334,9 @@ def test_every_form_in_help_parses() -> None:
         "<mon..sun>": "tue",
         "<HH:MM>": "09:30",
         "<command>": "add",
+        "<n>": "3",
+        "YYYY-MM-DD": "2026-03-09",
+        "<new alias>": "Sam B",
     }
     for form, _ in help_entries():
         text = form

@@ -89,6 +89,7 @@ class Add:
     cadence: Cadence | None = None  # None = not scheduled (sessions are logged)
     start: datetime | None = None  # naive local wall time of the first session
     length_minutes: int = 60
+    held: int | None = None  # sessions held before Rapport; None: counted from a past start
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,35 @@ class Resume:
 @dataclass(frozen=True)
 class Close:
     alias: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    alias: str
+    day: date | None = None  # None: the next scheduled session
+
+
+@dataclass(frozen=True)
+class Move:
+    alias: str
+    to: datetime  # naive local wall time
+
+
+@dataclass(frozen=True)
+class Extend:
+    alias: str
+    sessions: int | None  # the new total; None = open-ended
+
+
+@dataclass(frozen=True)
+class Reopen:
+    alias: str
+
+
+@dataclass(frozen=True)
+class Rename:
+    alias: str
+    new: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +199,11 @@ Command = (
     | DigestOff
     | Export
     | Forget
+    | Skip
+    | Move
+    | Extend
+    | Reopen
+    | Rename
 )
 
 
@@ -187,7 +222,7 @@ USAGE: dict[str, str] = {
     "help": "help [command]",
     "add": (
         "add <alias> [sessions=<n>|open] [every=weekly|biweekly|monthly|<n>d]"
-        " [start=YYYY-MM-DD HH:MM] [length=<minutes>]"
+        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>]"
     ),
     "log": "log <alias> [YYYY-MM-DD HH:MM]",
     "history": "history <alias>",
@@ -199,6 +234,11 @@ USAGE: dict[str, str] = {
     "digest": "digest here [weekly <mon..sun> <HH:MM>] | digest now | digest off",
     "export": "export",
     "forget": "forget <alias> [confirm]",
+    "skip": "skip <alias> [YYYY-MM-DD]",
+    "move": "move <alias> YYYY-MM-DD HH:MM",
+    "extend": "extend <alias> sessions=<n>|open",
+    "reopen": "reopen <alias>",
+    "rename": "rename <alias> to <new alias>",
 }
 
 # The `help` reply: most used and shortest forms first, each with what it does.
@@ -213,10 +253,17 @@ _HELP: tuple[tuple[str, str], ...] = (
     ),
     ("list", "your relationships, one line each"),
     ("history <alias>", "trends, sessions held and reviews (only you see it)"),
+    ("add <alias> sessions=<n> held=<n>", "a relationship under way: n held before Rapport"),
+    ("skip <alias>", "cancel the next scheduled session: no check-in, the plan runs longer"),
+    ("skip <alias> YYYY-MM-DD", "cancel that day's session instead"),
+    ("move <alias> YYYY-MM-DD HH:MM", "move the next session to another time"),
+    ("extend <alias> sessions=<n>|open", "a new total of planned sessions (or open-ended)"),
     ("review <alias>", "start a review now"),
     ("pause <alias>", "hold check-ins for a while"),
     ("resume <alias>", "start check-ins again"),
     ("close <alias>", "end a relationship; its history is kept"),
+    ("reopen <alias>", "make a closed relationship active again"),
+    ("rename <alias> to <new alias>", "give a relationship another alias"),
     ("forget <alias>", "delete a relationship and all its answers (asks first)"),
     ("digest here", "a weekly team digest in this channel"),
     ("digest here weekly <mon..sun> <HH:MM>", "choose the digest's day and time"),
@@ -344,12 +391,13 @@ def _time(text: str, usage: str, form: str) -> time:
 
 # --- add options ---------------------------------------------------------------------
 
-_OPTIONS = ("sessions", "every", "start", "length")
+_OPTIONS = ("sessions", "every", "start", "length", "held")
 _EXAMPLES = {
     "sessions": "sessions=10",
     "every": "every=weekly",
     "start": "start=2026-03-02 10:00",
     "length": "length=50",
+    "held": "held=7",
 }
 _NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only, short enough for int()
 _DAYS = re.compile(r"([0-9]{1,6})\s*(d|days?|w|weeks?)")
@@ -389,6 +437,12 @@ def _cadence(value: str) -> Cadence:
         f" from 1d to {MAX_CADENCE_DAYS}d",
         USAGE["add"],
     )
+
+
+def _held(value: str) -> int:
+    if _NUMBER.fullmatch(value) and int(value) <= MAX_SESSIONS:
+        return int(value)
+    raise CommandError(f"held must be a whole number from 0 to {MAX_SESSIONS}", USAGE["add"])
 
 
 def _length(value: str) -> int:
@@ -446,8 +500,8 @@ def _parse_add(words: list[str]) -> Add:
         key, value = key.casefold(), value.strip(_QUOTE_CHARS)
         if key not in _OPTIONS:
             raise CommandError(
-                f"“{_shown(key)}” isn't an option; the options are sessions, every, start"
-                " and length",
+                f"“{_shown(key)}” isn't an option; the options are sessions, every, start,"
+                " length and held",
                 usage,
             )
         if key in seen:
@@ -459,12 +513,16 @@ def _parse_add(words: list[str]) -> Add:
             command = replace(command, cadence=_cadence(value))
         elif key == "length":
             command = replace(command, length_minutes=_length(value))
+        elif key == "held":
+            command = replace(command, held=_held(value))
         else:
             following = option_words[i + 1] if i + 1 < len(option_words) else None
             start, used_next = _start(value, following)
             command = replace(command, start=start)
             i += used_next
         i += 1
+    if command.sessions is not None and (command.held or 0) > command.sessions:
+        raise CommandError("held can't be more than the sessions planned", usage)
     return command
 
 
@@ -491,6 +549,51 @@ def _parse_log(words: list[str]) -> Log:
     elif _TIME.fullmatch(last):
         raise CommandError(f"give the date too: log <alias> {form}", usage)
     return Log(alias=clean_alias(" ".join(words), "log"), at=at)
+
+
+def _parse_skip(words: list[str]) -> Skip:
+    usage = USAGE["skip"]
+    if words and _DATE.fullmatch(words[-1]):
+        day = _date(words[-1], usage, "YYYY-MM-DD")
+        return Skip(alias=clean_alias(" ".join(words[:-1]), "skip"), day=day)
+    return Skip(alias=clean_alias(" ".join(words), "skip"))
+
+
+def _parse_move(words: list[str]) -> Move:
+    usage, form = USAGE["move"], _DATETIME_FORM
+    if len(words) >= 2 and _DATE.fullmatch(words[-2]) and _TIME.fullmatch(words[-1]):
+        to = datetime.combine(_date(words[-2], usage, form), _time(words[-1], usage, form))
+        return Move(alias=clean_alias(" ".join(words[:-2]), "move"), to=to)
+    if words and _DATETIME_T.fullmatch(words[-1]):
+        joined = _DATETIME_T.fullmatch(words[-1])
+        assert joined is not None
+        day, at = _date(joined.group(1), usage, form), _time(joined.group(2), usage, form)
+        return Move(alias=clean_alias(" ".join(words[:-1]), "move"), to=datetime.combine(day, at))
+    raise CommandError(f"give the new date and time: move <alias> {form}", usage)
+
+
+def _parse_extend(words: list[str]) -> Extend:
+    usage = USAGE["extend"]
+    if not words or not words[-1].casefold().startswith("sessions="):
+        raise CommandError("give the new total: extend <alias> sessions=<n> (or open)", usage)
+    value = words[-1].partition("=")[2].strip(_QUOTE_CHARS)
+    try:
+        sessions = _sessions(value)
+    except CommandError as e:
+        raise CommandError(e.message, usage) from None
+    return Extend(alias=clean_alias(" ".join(words[:-1]), "extend"), sessions=sessions)
+
+
+def _parse_rename(words: list[str]) -> Rename:
+    usage = USAGE["rename"]
+    folded = [w.casefold() for w in words]
+    if "to" not in folded[1:]:
+        raise CommandError("say the new alias after “to”: rename Sam to Sam B", usage)
+    at = len(folded) - 1 - folded[::-1].index("to")  # the last "to": an alias may hold one
+    return Rename(
+        alias=clean_alias(" ".join(words[:at]), "rename"),
+        new=clean_alias(" ".join(words[at + 1 :]), "rename"),
+    )
 
 
 _WEEKDAYS = {
@@ -557,6 +660,13 @@ _ALIAS_COMMANDS = {
     "pause": Pause,
     "resume": Resume,
     "close": Close,
+    "reopen": Reopen,
+}
+_NEW_PARSERS = {
+    "skip": _parse_skip,
+    "move": _parse_move,
+    "extend": _parse_extend,
+    "rename": _parse_rename,
 }
 _BARE_COMMANDS = {"list": ListRelationships, "export": Export}
 _SYNONYMS = {"?": "help", "ls": "list"}
@@ -594,6 +704,8 @@ def parse(text: str) -> Command:
         return _parse_digest(rest)
     if word == "forget":
         return _parse_forget(rest)
+    if word in _NEW_PARSERS:
+        return _NEW_PARSERS[word](rest)
     if word in _ALIAS_COMMANDS:
         return _ALIAS_COMMANDS[word](alias=clean_alias(" ".join(rest), word))
     if word in _BARE_COMMANDS:

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.core.timeline import Timeline
+
 ACTIVE, PAUSED, CLOSED = "active", "paused", "closed"
 PENDING, ANSWERED, MISSED = "pending", "answered", "missed"
 SESSION, MIDWAY, ANNUAL, EARLY = "session", "midway", "annual", "early"
@@ -79,9 +81,8 @@ class Relationship:
     first_session: datetime | None = None  # naive local wall time of session 1
     length_minutes: int = 60
     status: str = ACTIVE
-    sessions_held: int = 0
+    timeline: Timeline = field(default_factory=Timeline)  # sessions: see core/timeline.py
     entries: int = 0  # check-ins and reviews created so far (their numbers)
-    next_session: int = 1  # the next scheduled session's number
     reviews_done: tuple[str, ...] = ()  # review keys: "midway:4", "midway:6m", "annual:1"
     open_review: int | None = None  # the number of a review sent but not yet answered
     reviews_offered: tuple[str, ...] = ()  # review keys already offered (never nag twice)
@@ -93,6 +94,10 @@ class Relationship:
     @property
     def open_ended(self) -> bool:
         return self.planned_sessions is None
+
+    @property
+    def sessions_held(self) -> int:
+        return self.timeline.held
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,9 +114,8 @@ class Relationship:
             "first_session": _iso(self.first_session),
             "length_minutes": self.length_minutes,
             "status": self.status,
-            "sessions_held": self.sessions_held,
+            "timeline": self.timeline.to_dict(),
             "entries": self.entries,
-            "next_session": self.next_session,
             "reviews_done": list(self.reviews_done),
             "open_review": self.open_review,
             "reviews_offered": list(self.reviews_offered),
@@ -119,9 +123,20 @@ class Relationship:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Relationship:
+        """Reads both forms: with "timeline", and the one before it (`sessions_held` and
+        `next_session` counters), whose counts become the timeline's (Timeline.from_old)."""
+        d = dict(d)
+        held, nxt = d.pop("sessions_held", 0), d.pop("next_session", 1)
+        if "timeline" in d:
+            timeline = Timeline.from_dict(d.pop("timeline"))
+        else:
+            if type(held) is not int or type(nxt) is not int:
+                raise TypeError("sessions_held and next_session must be whole numbers")
+            timeline = Timeline.from_old(held, nxt)
         return cls(
             **{
                 **d,
+                "timeline": timeline,
                 "created": _dt(d["created"]),
                 "started": _dt(d["started"]),
                 "first_session": _dt(d.get("first_session")),

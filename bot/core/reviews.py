@@ -7,7 +7,7 @@ open-ended work. Annual: each anniversary of the start. The parameters live in r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.models import ANNUAL, EARLY, MIDWAY, Relationship
 from bot.core.rubric import ReviewRules
@@ -17,10 +17,11 @@ from bot.core.schedule import (
     day_text,
     local,
     midway_session,
-    session_end,
+    plan_of,
     steps_before,
     to_utc,
 )
+from bot.core.timeline import session_date
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,10 @@ def review_outlook(rel: Relationship, rules: ReviewRules, now: datetime) -> str:
     if rel.planned_sessions is not None:
         at = midway_session(rel.planned_sessions, rules.midway_fraction)
         if f"{MIDWAY}:{at}" not in rel.reviews_done and rel.sessions_held < at:
-            if rel.scheduled:
-                return (
-                    f"midway review after session {at} ({day_text(session_end(rel, at), rel.tz)})"
-                )
+            when = session_date(rel.timeline, plan_of(rel), at)
+            if when is not None:
+                ends = when + timedelta(minutes=rel.length_minutes)
+                return f"midway review after session {at} ({day_text(ends, rel.tz)})"
             return f"midway review after session {at}"
     upcoming = calendar_reviews(rel, rules.open_ended_every_months, rules.annual_every_months, now)
     if upcoming:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.models import ANNUAL, MIDWAY, Relationship
+from bot.core.timeline import Plan
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -54,6 +55,20 @@ def session_start(rel: Relationship, number: int) -> datetime:
 
 def session_end(rel: Relationship, number: int) -> datetime:
     return session_start(rel, number) + timedelta(minutes=rel.length_minutes)
+
+
+def plan_of(rel: Relationship) -> Plan:
+    """The schedule and plan the relationship's timeline is laid on."""
+    days = 30 if rel.cadence_monthly else (rel.cadence_days or 7)
+    return Plan(
+        slot_start=lambda k: session_start(rel, k),
+        slots=rel.first_session is not None,
+        one_off=not rel.scheduled,
+        planned=rel.planned_sessions,
+        cadence=timedelta(days=days),
+        started=rel.started,
+        day_of=lambda at: local(at, rel.tz).date(),
+    )
 
 
 def within_working_hours(

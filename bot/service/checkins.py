@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot.core import drift, views
+from bot.core import drift, timeline, views
 from bot.core.checkins import Answers, build_form, questions_for, read_answers, split_ref
 from bot.core.messages import Form, Message
 from bot.core.models import (
@@ -21,31 +21,36 @@ from bot.core.models import (
     Summary,
 )
 from bot.core.reviews import ReviewDue, due_review
-from bot.core.schedule import iso_week
+from bot.core.schedule import iso_week, plan_of
 from bot.core.scoring import Scores, rotation, score
 from bot.service.api import Actor, Submitted
 from bot.service.context import Context
 
+Held = Callable[[timeline.Timeline, timeline.Plan, int], timeline.Timeline]
 
-async def hold_session(
-    ctx: Context,
-    rel: Relationship,
-    at: datetime,
-    also: Callable[[Relationship], Relationship] | None = None,
-) -> tuple[Relationship, CheckIn]:
-    """Record a session held at `at` and open its check-in (with `also`, one more change to
-    the relationship in the same write, e.g. moving its schedule on)."""
+
+async def hold_session(ctx: Context, rel: Relationship, held: Held) -> tuple[Relationship, CheckIn]:
+    """Put a held session on the timeline (`held(timeline, plan, check-in number)`, e.g. a
+    log or a scheduled slot) and open its check-in, in one write. Raises timeline.Refused
+    (nothing written) if the timeline does not take it."""
+    weeks: list[str] = []
 
     def bump(r: Relationship) -> Relationship:
-        r = also(r) if also else r
-        return replace(r, sessions_held=r.sessions_held + 1, entries=r.entries + 1)
+        number = r.entries + 1
+        return replace(r, timeline=held(r.timeline, plan_of(r), number), entries=number)
 
     def open_(r: Relationship) -> CheckIn:
-        asked = tuple(c.id for c in rotation(ctx.rubric, r.sessions_held))
-        return CheckIn(r.id, r.entries, SESSION, r.sessions_held, at, ctx.now(), asked)
+        found = timeline.held_with(r.timeline, r.entries)
+        # (None only if the relationship was deleted meanwhile: numbered as it was)
+        session, at = (found.number or 0, found.at) if found else (r.sessions_held, ctx.now())
+        weeks[:] = [iso_week(at)]
+        asked = tuple(c.id for c in rotation(ctx.rubric, session))
+        return CheckIn(r.id, r.entries, SESSION, session, at, ctx.now(), asked)
 
-    week = iso_week(at)
-    return await ctx.store.hold(rel.tenant, rel, bump, open_, lambda a: a.count(week, sessions=1))
+    def count(a: Aggregate) -> Aggregate:
+        return a.count(weeks[0], sessions=1)
+
+    return await ctx.store.hold(rel.tenant, rel, bump, open_, count)
 
 
 async def open_review(
@@ -69,6 +74,15 @@ async def open_review(
     checkin = CheckIn(rel.id, rel.entries, due.kind, rel.sessions_held, now, now, asked)
     await ctx.store.save_checkin(rel.tenant, checkin)
     return rel, checkin
+
+
+async def after_session(ctx: Context, rel: Relationship) -> None:
+    """Once the plan's last session is held: one message saying so, and the ways on."""
+    if timeline.complete(rel.timeline, plan_of(rel)):
+        message = views.say(
+            ctx.prompts, "plan_complete", alias=rel.alias, planned=rel.planned_sessions
+        )
+        await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), message)
 
 
 def form_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Form:

@@ -8,15 +8,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core import commands as c
-from bot.core import views
+from bot.core import timeline, views
 from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
-from bot.core.schedule import local, midway_session, session_start, to_utc
+from bot.core.schedule import local, midway_session, plan_of, to_utc
 from bot.service import checkins, digests
 from bot.service.api import Actor, Place
 from bot.service.context import Context
-from bot.service.due import first_upcoming_session, plan_calendar_review, plan_session
+from bot.service.due import plan_calendar_review, plan_next, session_job
 
 DEFAULT_DAY, DEFAULT_TIME = digests.DEFAULT_DAY, digests.DEFAULT_TIME
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -33,15 +33,18 @@ async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message
     return rel if rel else views.say(ctx.prompts, "not_found", kind="error", alias=alias)
 
 
+def upcoming(rel: Relationship, now: datetime) -> datetime | None:
+    """When the next planned session starts; never a time already past (a session whose
+    check-in is still to come is not "next")."""
+    for o in timeline.planned(rel.timeline, plan_of(rel), limit=3):
+        if o.at >= now:
+            return o.at
+    return None
+
+
 def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
     now = ctx.now()
-    nxt = None
-    if (
-        rel.status == ACTIVE
-        and rel.scheduled
-        and (rel.planned_sessions is None or rel.next_session <= rel.planned_sessions)
-    ):
-        nxt = session_start(rel, rel.next_session)
+    nxt = upcoming(rel, now) if rel.status == ACTIVE else None
     outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
     return views.Overview(rel, agg, nxt, outlook)
 
@@ -79,16 +82,19 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         first_session=first,
         length_minutes=cmd.length_minutes,
     )
+    rel, counted = _under_way(rel, cmd, now)
     if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
         return views.say(ctx.prompts, "exists", kind="error", alias=cmd.alias)
     pieces: list[tuple[str, dict]] = [("added", {"alias": cmd.alias})]
-    if first:
-        upcoming = await first_upcoming_session(ctx, rel)
-        rel = replace(rel, next_session=upcoming)
-        await ctx.store.save(rel)
-        await plan_session(ctx, rel, upcoming)
+    if counted:
+        start = views.day(rel.started, tz)
+        pieces.append(("added_counted", {"held": counted, "start": start}))
+    elif cmd.held:
+        pieces.append(("added_held", {"held": cmd.held}))
+    nxt = await plan_next(ctx, rel) if first else None
+    if nxt:
         cadence = cmd.cadence.label if cmd.cadence else "once"
-        start = views.when(session_start(rel, upcoming), tz)
+        start = views.when(nxt.at, tz)
         delay = f"{int(ctx.prompt_delay.total_seconds() // 60)} minutes"
         pieces.append(("added_schedule", {"cadence": cadence, "start": start, "delay": delay}))
     else:
@@ -102,6 +108,20 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
     return views.compose(ctx.prompts, *pieces)
 
 
+def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationship, int]:
+    """Sessions held before Rapport: `held=` as given, else those a past `start=` implies
+    (and how many were counted so)."""
+    plan = plan_of(rel)
+    past = timeline.count_past(rel.timeline, plan, now, timedelta(minutes=rel.length_minutes))
+    if cmd.held is not None:
+        counted = 0
+        line = replace(past, earlier=cmd.held)
+    else:
+        counted = past.earlier
+        line = past
+    return replace(rel, timeline=line), counted
+
+
 async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
     rel = await find(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
@@ -110,20 +130,42 @@ async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
         return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     now = ctx.now()
     at = to_utc(cmd.at, rel.tz) if cmd.at else now
-    if at > now + timedelta(minutes=5):
-        return views.say(
-            ctx.prompts, "log_future", kind="error", usage=c.USAGE["log"], alias=rel.alias
+    before = rel.timeline
+    try:
+        rel, checkin = await checkins.hold_session(
+            ctx, rel, lambda t, plan, n: timeline.log(t, plan, at, now, n)
         )
-    rel, checkin = await checkins.hold_session(ctx, rel, at)
+    except timeline.Refused as refused:
+        return _refusal(ctx, rel, refused.reason, "log")
+    held = timeline.held_with(rel.timeline, checkin.number)
+    if held and held.slot is not None and not before.settled(held.slot):
+        await ctx.queue.cancel(session_job(rel, held.slot))  # no second check-in for it
+        await plan_next(ctx, rel)
     await ctx.schedule(
         "send", rel.tenant, f"{rel.id}:{checkin.number}", now, rid=rel.id, number=checkin.number
     )
     if cmd.at:
         when = views.when(at, rel.tz)
-        return views.say(
+        reply = views.say(
             ctx.prompts, "logged_past", session=checkin.session, alias=rel.alias, when=when
         )
-    return views.say(ctx.prompts, "logged", session=checkin.session, alias=rel.alias)
+    else:
+        reply = views.say(ctx.prompts, "logged", session=checkin.session, alias=rel.alias)
+    await checkins.after_session(ctx, rel)
+    return reply
+
+
+def _refusal(ctx: Context, rel: Relationship, reason: str, command: str) -> Message:
+    return views.say(
+        ctx.prompts,
+        reason,
+        kind="error",
+        usage=c.USAGE[command],
+        alias=rel.alias,
+        start=views.day(rel.started, rel.tz),
+        planned=rel.planned_sessions,
+        held=rel.sessions_held,
+    )
 
 
 async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> Message:
@@ -161,11 +203,14 @@ async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Me
     rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=status)) or rel
     if status == PAUSED:
         return views.say(ctx.prompts, "paused", alias=rel.alias)
-    nxt = ""
-    if rel.scheduled:
-        starts = views.when(session_start(rel, rel.next_session), rel.tz)
-        nxt = f"; the next check-in follows the session on {starts}"
-    return views.say(ctx.prompts, "resumed", alias=rel.alias, next=nxt)
+    return views.say(ctx.prompts, "resumed", alias=rel.alias, next=_next_words(ctx, rel))
+
+
+def _next_words(ctx: Context, rel: Relationship) -> str:
+    starts = upcoming(rel, ctx.now())
+    if starts is None:
+        return ""
+    return f"; the next check-in follows the session on {views.when(starts, rel.tz)}"
 
 
 async def pause(ctx: Context, actor: Actor, cmd: c.Pause, _place: Place) -> Message:
@@ -184,6 +229,101 @@ async def close(ctx: Context, actor: Actor, cmd: c.Close, _place: Place) -> Mess
         return views.say(ctx.prompts, "closed_already", alias=rel.alias)
     await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=CLOSED))
     return views.say(ctx.prompts, "closed", alias=rel.alias)
+
+
+async def skip(ctx: Context, actor: Actor, cmd: c.Skip, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
+    skipped: list[timeline.Occurrence] = []
+
+    def cancel(r: Relationship) -> Relationship:
+        line, o = timeline.skip(r.timeline, plan_of(r), cmd.day)
+        skipped[:] = [o]
+        return replace(r, timeline=line)
+
+    try:
+        rel = await ctx.store.update(rel.tenant, rel.id, cancel) or rel
+    except timeline.Refused as refused:
+        return _refusal(ctx, rel, refused.reason, "skip")
+    await ctx.queue.cancel(session_job(rel, skipped[0].slot or 0))
+    await plan_next(ctx, rel)
+    return views.say(
+        ctx.prompts, "skipped", alias=rel.alias, when=views.when(skipped[0].at, rel.tz)
+    )
+
+
+async def move(ctx: Context, actor: Actor, cmd: c.Move, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status == CLOSED:
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
+    to, now = to_utc(cmd.to, rel.tz), ctx.now()
+    moved: list[timeline.Occurrence] = []
+
+    def shift(r: Relationship) -> Relationship:
+        line, o = timeline.move(r.timeline, plan_of(r), to, now)
+        moved[:] = [o]
+        return replace(r, timeline=line)
+
+    try:
+        rel = await ctx.store.update(rel.tenant, rel.id, shift) or rel
+    except timeline.Refused as refused:
+        return _refusal(ctx, rel, refused.reason, "move")
+    o = moved[0]
+    await ctx.queue.cancel(session_job(rel, o.slot or 0))
+    await plan_next(ctx, rel)
+    return views.say(
+        ctx.prompts,
+        "moved",
+        alias=rel.alias,
+        session=o.number,
+        before=views.when(o.at, rel.tz),
+        when=views.when(to, rel.tz),
+    )
+
+
+async def extend(ctx: Context, actor: Actor, cmd: c.Extend, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if cmd.sessions is not None and cmd.sessions < rel.sessions_held:
+        return _refusal(ctx, rel, "extend_too_few", "extend")
+    rel = (
+        await ctx.store.update(
+            rel.tenant, rel.id, lambda r: replace(r, planned_sessions=cmd.sessions)
+        )
+        or rel
+    )
+    await plan_next(ctx, rel)
+    planned = "open-ended sessions" if cmd.sessions is None else f"{cmd.sessions} sessions"
+    return views.say(ctx.prompts, "extended", alias=rel.alias, planned=planned)
+
+
+async def reopen(ctx: Context, actor: Actor, cmd: c.Reopen, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if rel.status != CLOSED:
+        return views.say(ctx.prompts, "reopen_not_closed", alias=rel.alias)
+    rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=ACTIVE)) or rel
+    await plan_next(ctx, rel)
+    await plan_calendar_review(ctx, rel)
+    return views.say(ctx.prompts, "reopened", alias=rel.alias, next=_next_words(ctx, rel))
+
+
+async def rename(ctx: Context, actor: Actor, cmd: c.Rename, _place: Place) -> Message:
+    rel = await find(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    old_key, new_key = c.alias_key(rel.alias), c.alias_key(cmd.new)
+    renamed = await ctx.store.rename(rel, cmd.new, old_key, new_key)
+    if renamed is None:
+        return views.say(ctx.prompts, "exists", kind="error", alias=cmd.new)
+    return views.say(ctx.prompts, "renamed", old=rel.alias, alias=renamed.alias)
 
 
 async def digest_here(ctx: Context, actor: Actor, cmd: c.DigestHere, place: Place) -> Message:
@@ -292,4 +432,9 @@ HANDLERS = {
     c.DigestOff: digest_off,
     c.Export: export,
     c.Forget: forget,
+    c.Skip: skip,
+    c.Move: move,
+    c.Extend: extend,
+    c.Reopen: reopen,
+    c.Rename: rename,
 }

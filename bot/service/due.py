@@ -6,10 +6,10 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.core import views
+from bot.core import timeline, views
 from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, Relationship
 from bot.core.reviews import due_review, next_calendar_review
-from bot.core.schedule import session_end
+from bot.core.schedule import plan_of
 from bot.service import checkins, digests
 from bot.service.context import Context
 from bot.store.queue import Job, drain
@@ -17,26 +17,30 @@ from bot.store.queue import Job, drain
 log = logging.getLogger(__name__)
 
 
-async def plan_session(ctx: Context, rel: Relationship, number: int) -> datetime | None:
-    """Queue the check-in of scheduled session `number`; None if the plan has no such session."""
-    if not rel.scheduled and not (rel.first_session and number == 1):
-        return None
-    if rel.planned_sessions is not None and number > rel.planned_sessions:
-        return None
-    ends = session_end(rel, number)
+def session_job(rel: Relationship, slot: int) -> str:
+    return f"session:{rel.tenant}:{rel.id}:{slot}"
+
+
+async def plan_session(ctx: Context, rel: Relationship, slot: int) -> datetime | None:
+    """Queue the check-in of scheduled slot `slot` if it is planned; when that session ends."""
+    found = next((o for o in timeline.planned(rel.timeline, plan_of(rel)) if o.slot == slot), None)
+    return await _plan(ctx, rel, found) if found else None
+
+
+async def _plan(ctx: Context, rel: Relationship, o: timeline.Occurrence) -> datetime:
+    ends = o.at + timedelta(minutes=rel.length_minutes)
     due = ctx.working(ends + ctx.prompt_delay, rel.tz)
-    key = f"{rel.id}:{number}"
-    await ctx.schedule("session", rel.tenant, key, due, rid=rel.id, n=number, owner=rel.owner)
+    key = f"{rel.id}:{o.slot}"
+    await ctx.schedule("session", rel.tenant, key, due, rid=rel.id, n=o.slot, owner=rel.owner)
     return ends
 
 
-async def first_upcoming_session(ctx: Context, rel: Relationship) -> int:
-    """The first scheduled session that has not ended yet (past ones are not prompted)."""
-    number = rel.next_session
-    limit = rel.planned_sessions or 10_000
-    while number <= limit and rel.scheduled and session_end(rel, number) < ctx.now():
-        number += 1
-    return number
+async def plan_next(ctx: Context, rel: Relationship) -> timeline.Occurrence | None:
+    """Queue the check-in of the next planned session, if there is one."""
+    o = timeline.next_planned(rel.timeline, plan_of(rel))
+    if o is not None:
+        await _plan(ctx, rel, o)
+    return o
 
 
 async def plan_calendar_review(ctx: Context, rel: Relationship) -> None:
@@ -48,23 +52,32 @@ async def plan_calendar_review(ctx: Context, rel: Relationship) -> None:
 
 
 async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
-    number = int(job.payload["n"])
-    if rel.status == CLOSED or number != rel.next_session:
+    slot = int(job.payload["n"])
+    if rel.status == CLOSED:
         return
-
-    def move_on(r: Relationship) -> Relationship:
-        return replace(r, next_session=number + 1)
-
+    if rel.timeline.settled(slot):  # held by a `log` already, or skipped
+        await plan_next(ctx, rel)
+        return
     if rel.status == PAUSED:
         # the session may not have happened; no check-in while paused
-        rel = await ctx.store.update(rel.tenant, rel.id, move_on)
-        if rel is not None:
-            await plan_session(ctx, rel, number + 1)
+        rel = await ctx.store.update(rel.tenant, rel.id, lambda r: _cancelled(r, slot)) or rel
+        await plan_next(ctx, rel)
         return
-    # Moving the schedule on and opening the check-in: one write (see Store.hold).
-    rel, checkin = await checkins.hold_session(ctx, rel, session_end(rel, number), also=move_on)
-    await plan_session(ctx, rel, number + 1)
+    try:  # the timeline's change and the check-in: one write (see Store.hold)
+        rel, checkin = await checkins.hold_session(
+            ctx, rel, lambda t, plan, n: timeline.hold_slot(t, plan, slot, n)
+        )
+    except timeline.Refused:
+        return
+    await plan_next(ctx, rel)
     await checkins.send(ctx, rel, checkin)
+    await checkins.after_session(ctx, rel)
+
+
+def _cancelled(rel: Relationship, slot: int) -> Relationship | None:
+    if rel.timeline.settled(slot):
+        return None
+    return replace(rel, timeline=timeline.cancel_slot(rel.timeline, plan_of(rel), slot))
 
 
 async def _send(ctx: Context, rel: Relationship, job: Job) -> None:

@@ -281,6 +281,19 @@ class Store:
         await self.commit(tx)
         return True
 
+    async def rename(
+        self, rel: Relationship, alias: str, old_key: str, new_key: str
+    ) -> Relationship | None:
+        """Give `rel` the alias `alias` (matched by `new_key`); None if its owner has another
+        relationship by that alias already."""
+        aliases = keys.owner_aliases(rel.tenant, rel.owner)
+        if old_key != new_key and not await self.redis.hsetnx(aliases, new_key, rel.id):
+            return None
+        renamed = await self.update(rel.tenant, rel.id, lambda r: replace(r, alias=alias))
+        if old_key != new_key:
+            await self.redis.hdel(aliases, old_key)
+        return renamed
+
     async def save(self, rel: Relationship) -> None:
         await self.commit(
             Tx().do("SET", keys.relationship(rel.tenant, rel.id), dump(rel.to_dict()))
