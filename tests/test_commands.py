@@ -181,7 +181,11 @@ INVALID = [
     ("add Sam start=0001-01-01 10:00", "out of range", "add"),
     ("add Sam start=9999-12-31 23:59", "out of range", "add"),
     ("add Sam colour=blue", "“colour” isn't an option", "add"),
-    ("add Sam =5", "isn't an option; the options are sessions, every, start, length and held", "add"),
+    (
+        "add Sam =5",
+        "isn't an option; the options are sessions, every, start, length and held",
+        "add",
+    ),
     ("add Sam sessions=3 sessions=4", "sessions is given twice", "add"),
     ("add Sam EVERY=weekly every=monthly", "every is given twice", "add"),
     ("add Sam sessions=3 weekly", "“weekly” isn't an option", "add"),

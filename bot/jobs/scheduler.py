@@ -22,10 +22,10 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from redis.exceptions import RedisError
 
 from bot.core.schedule import zone
 from bot.service.app import Rapport
+from bot.store.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
@@ -81,7 +81,7 @@ class Worker:
                 self._running.add(task)
             try:
                 await job()
-            except (RedisError, OSError):
+            except (StorageUnavailable, OSError):
                 log.warning("%s: storage unavailable; will try again at the next tick", name)
             finally:
                 self._running.discard(task)

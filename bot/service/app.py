@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
@@ -23,7 +20,9 @@ from bot.service import checkins, due, metrics
 from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
+from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
+from bot.store.errors import StorageUnavailable
 from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
@@ -63,7 +62,7 @@ class Rapport:
         try:
             await self._note_tz(actor)
             reply = await use_cases.HANDLERS[type(cmd)](self.ctx, actor, cmd, place)
-        except RedisError:
+        except StorageUnavailable:
             log.warning("command %s: storage unavailable", name, exc_info=True)
             metrics.COMMANDS.labels(name, "unavailable").inc()
             return self._unavailable()
@@ -74,13 +73,13 @@ class Rapport:
     async def open_form(self, actor: Actor, ref: str) -> Form | Message:
         try:
             return await checkins.open_form(self.ctx, actor, ref)
-        except RedisError:
+        except StorageUnavailable:
             return self._unavailable()
 
     async def submit(self, actor: Actor, ref: str, values: Mapping[str, Any]) -> Submitted:
         try:
             result = await checkins.submit(self.ctx, actor, ref, values)
-        except RedisError:
+        except StorageUnavailable:
             return Submitted(errors={"_": self.ctx.prompts.say("try_again")})
         if result.ok:
             metrics.CHECKINS_SUBMITTED.inc()
@@ -93,7 +92,7 @@ class Rapport:
                 return await use_cases.confirm_forget(self.ctx, actor, value)
             if action == Action.CANCEL_FORGET:
                 return await use_cases.cancel_forget(self.ctx, actor, value)
-        except RedisError:
+        except StorageUnavailable:
             return self._unavailable()
         return views.error("That button is no longer in use.")
 
@@ -135,7 +134,7 @@ class Rapport:
     async def healthy(self) -> bool:
         try:
             return await self.ctx.store.ping()
-        except (RedisError, OSError):
+        except StorageUnavailable:
             return False
 
 
@@ -147,7 +146,7 @@ def sealer_for(settings: Settings) -> TextCipher | PlainText | None:
     return None
 
 
-async def build(settings: Settings, clock: Clock, redis: aioredis.Redis) -> Rapport:
+async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
     ctx = Context(
         store=Store(redis, sealer_for(settings)),
         queue=DueQueue(redis, lease_seconds=settings.lease_seconds),

@@ -13,10 +13,12 @@ from redis.exceptions import ConnectionError, TimeoutError  # noqa: A004
 
 from bot.store.server import EmbeddedRedis
 
+Client = aioredis.Redis | RedisCluster  # what the service is built on (see service.app.build)
+
 
 @dataclass
 class Connection:
-    redis: aioredis.Redis | RedisCluster
+    redis: Client
     embedded: EmbeddedRedis | None = None
 
     async def close(self) -> None:

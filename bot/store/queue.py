@@ -33,6 +33,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.store import keys
+from bot.store.errors import translated
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +295,7 @@ return 1
 _deferred: ContextVar[list[Job] | None] = ContextVar("rapport_deferred_puts", default=None)
 
 
+@translated
 class DueQueue:
     """A sorted set of jobs by due time, claimed with a lease, sent behind an idempotency key.
 

@@ -28,6 +28,7 @@ from bot.core.drift import DriftState
 from bot.core.models import Aggregate, CheckIn, DigestSchedule, Practitioner, Relationship
 from bot.core.scoring import Scores
 from bot.store import keys
+from bot.store.errors import translated
 from bot.store.records import CHECKIN_VERSION, VERSION, checked, decode, dump, load
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ class Tx:
         return names, argv
 
 
+@translated
 class Store:
     """All reads and writes of Rapport's records. `sealer` None: free text is not stored."""
 

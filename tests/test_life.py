@@ -1,0 +1,121 @@
+"""What practitioners met in ordinary use, typed into the console with a manual clock.
+
+Each test is one bullet of issue 9's list: it failed on the version before the timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.life_helpers import console_at
+
+MON_16_MAR_0700 = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)  # London is on GMT until 29 Mar
+
+
+async def test_a_log_before_the_scheduled_session_is_that_session(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    added = await me.type("add Sam sessions=4 every=weekly start=2026-03-02 10:00")
+    assert "Counted 2 sessions held since" in added and "Mon 16 Mar" in added
+    await me.type("advance 1h")  # 08:00, the session is at 10:00
+    logged = await me.type("log Sam")
+    assert "Logged session 3 with Sam" in logged
+    day = await me.type("advance 1d")
+    assert "Session 3 with Sam" in logged + day
+    assert "Session 4 with Sam" not in day  # the 10:00 session was the one logged
+    assert (logged + day).count("with Sam just ended") == 1
+    rest = await me.type("advance 30d", "list")
+    assert rest.count("with Sam just ended") == 1  # session 4, on 23 Mar; then the plan ends
+    assert "Session 4 with Sam" in rest and "Session 5" not in rest
+    assert "the plan is complete" in rest and "extend Sam sessions=" in rest
+    assert "4 of 4" in rest.rsplit("> list", 1)[1]
+
+
+async def test_a_start_in_the_past_counts_the_sessions_already_held(redis, clock):
+    me = await console_at(redis, clock, datetime(2026, 3, 17, 12, 0, tzinfo=UTC))
+    out = await me.type("add Old2 sessions=20 every=weekly start=2026-02-01 10:00")
+    # 1, 8, 15, 22 Feb, 1, 8, 15 Mar have ended: seven sessions held; the next is the 8th
+    assert "Counted 7 sessions held since 01 Feb 2026" in out
+    assert "held=" in out
+    assert "starting Sun 22 Mar" in out
+    history = await me.type("history Old2")
+    assert "7 of 20" in history
+    assert "midway review after session 10 (05 Apr 2026)" in history
+    await me.type("advance 6d")
+    assert "Session 8 with Old2" in me.all
+
+
+async def test_held_counts_sessions_before_rapport(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    out = await me.type("add Kai sessions=10 held=7", "log Kai", "list")
+    assert "Counted 7 sessions held before Rapport" in out
+    assert "Logged session 8 with Kai" in out and "8 of 10" in out
+
+
+async def test_a_log_before_the_relationship_began_is_refused(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Riley every=weekly start=2026-02-02 10:00")
+    out = await me.type("log Riley 2020-01-01 10:00")
+    assert "before Riley began (02 Feb 2026)" in out and "Right form: `log <alias>" in out
+    later = await me.type("advance 1h", "history Riley")
+    assert "just ended" not in later and "2020" not in later
+
+
+async def test_a_log_in_the_future_is_refused_and_changes_nothing(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    out = await me.type("add Ana", "log Ana 2026-03-17 10:00", "list")
+    assert "That time is in the future" in out and "sessions 0 " in out.rsplit("> list", 1)[1]
+
+
+async def test_next_session_is_never_in_the_past(redis, clock):
+    # Sunday 26 Apr 14:00 London: the 09:00 session ended, its check-in waits for Monday
+    me = await console_at(redis, clock, datetime(2026, 4, 19, 7, 0, tzinfo=UTC))
+    await me.type("add Kim every=weekly start=2026-04-19 09:00")
+    out = await me.type("advance 7d", "history Kim")
+    assert "It is now Sun 26 Apr 08:00" in out
+    shown = await me.type("advance 6h", "history Kim")
+    assert "Sun 26 Apr 2026, 09:00" not in shown
+    assert "Sun 03 May 2026, 09:00" in shown
+
+
+async def test_skip_cancels_a_session_and_the_plan_runs_one_longer(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Lee sessions=2 every=weekly start=2026-03-16 10:00")
+    out = await me.type("skip Lee")
+    assert "Cancelled the session with Lee on Mon 16 Mar 2026, 10:00" in out
+    week = await me.type("advance 6d")
+    assert "with Lee just ended" not in week and "missed" not in week
+    out = await me.type("skip Lee 2026-03-30", "history Lee")
+    assert "Cancelled the session with Lee on Mon 30 Mar" in out
+    rest = await me.type("advance 30d", "list")
+    assert rest.count("with Lee just ended") == 2  # 23 Mar and 6 Apr: two sessions, as planned
+    assert "Session 2 with Lee" in rest and "2 of 2" in rest
+    again = await me.type("skip Lee")
+    assert "no scheduled session" in again
+
+
+async def test_move_the_next_session(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Mo every=weekly start=2026-03-16 10:00")
+    out = await me.type("move Mo 2026-03-17 15:00")
+    assert "Moved session 1 with Mo from Mon 16 Mar 2026, 10:00 to Tue 17 Mar 2026, 15:00" in out
+    day = await me.type("advance 1d")
+    assert "with Mo just ended" not in day
+    after = await me.type("advance 1d")
+    assert "Session 1 with Mo just ended" in after
+    refused = await me.type("move Mo 2026-03-01 10:00")
+    assert "That time has passed" in refused
+
+
+async def test_extend_reopen_and_rename(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    out = await me.type("add Jo sessions=1", "log Jo", "log Jo")
+    assert "the plan is complete" in out and "All 1 planned sessions with Jo are held" in out
+    out = await me.type("extend Jo sessions=3", "log Jo")
+    assert "Jo now has 3 sessions planned" in out and "Logged session 2 with Jo" in out
+    refused = await me.type("extend Jo sessions=1")
+    assert "has held 2 sessions already" in refused
+    out = await me.type("close Jo", "reopen Jo", "list")
+    assert "Reopened Jo" in out and "2 of 3" in out
+    out = await me.type("rename Jo to Jo B", "history Jo B")
+    assert "Renamed Jo to Jo B" in out and "2 of 3" in out
+    out = await me.type("add Pat", "rename Pat to jo b")
+    assert "You already have a relationship called jo b" in out
