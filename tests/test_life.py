@@ -4,9 +4,10 @@ Each test is one bullet of issue 9's list: it failed on the version before the t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-from tests.life_helpers import console_at
+from tests.life_helpers import answer_latest, console_at
 
 MON_16_MAR_0700 = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)  # London is on GMT until 29 Mar
 
@@ -119,3 +120,38 @@ async def test_extend_reopen_and_rename(redis, clock):
     assert "Renamed Jo to Jo B" in out and "2 of 3" in out
     out = await me.type("add Pat", "rename Pat to jo b")
     assert "You already have a relationship called jo b" in out
+
+
+async def test_an_early_review_left_open_is_set_aside_and_never_blocks_the_due_one(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add K sessions=4")
+    early = await me.type("review K")
+    assert "No review is due for K yet; next: midway review after session 2" in early
+    assert "Here is an early review for K" in early and "The review for K is due" not in early
+    later = await me.type("advance 4d")
+    assert "A gentle nudge: the review for K is still open" in later
+    assert "The review for K has been set aside" in later
+    await me.type("log K")
+    await answer_latest(me)
+    await me.type("log K")
+    out = await answer_latest(me)
+    assert "The midway review for K is due" in out + await me.type("advance 1h")
+    history = await me.type("history K")
+    assert re.search(r"Reviews set aside +1\n", history) and "Reviews done        none" in history
+
+
+async def test_an_open_early_review_becomes_the_due_one(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Kim sessions=4", "log Kim")
+    await answer_latest(me)
+    early = await me.type("review Kim")  # 1 of 4 held: nothing is due yet
+    assert "No review is due for Kim yet" in early and "The review for Kim is due" not in early
+    await me.type("log Kim")
+    out = await answer_latest(me)  # the session 2 check-in: the midway review falls due
+    out += await me.type("advance 1h")
+    assert "The midway review for Kim is due" in out
+    done = await answer_latest(me)
+    assert "Midway review for Kim saved" in done
+    history = await me.type("history Kim")
+    assert re.search(r"Reviews done +midway\n", history)
+    assert re.search(r"Reviews set aside +none", history)

@@ -332,7 +332,7 @@ class Aggregate:
 
     sent: int = 0
     answered: int = 0
-    missed: int = 0
+    missed: int = 0  # session check-ins closed unanswered
     recent: tuple[Summary, ...] = ()
     drift: Mapping[str, Any] | None = None  # DriftState.to_dict()
     drifting: bool = False
@@ -342,6 +342,9 @@ class Aggregate:
     drift_before: Mapping[str, Any] | None = None
     drift_last: int | None = None
     weeks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Reviews closed unanswered (set aside), counted apart from missed check-ins. Aggregates
+    # written before this field have none: their set-aside reviews are in `missed`.
+    set_aside: int = 0
 
     RECENT = 12
     WEEKS = 10
@@ -358,6 +361,7 @@ class Aggregate:
             "drift_before": self.drift_before,
             "drift_last": self.drift_last,
             "weeks": {k: dict(v) for k, v in self.weeks.items()},
+            "set_aside": self.set_aside,
         }
 
     @classmethod

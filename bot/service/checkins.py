@@ -12,6 +12,7 @@ from bot.core.messages import Form, Message
 from bot.core.models import (
     ANSWERED,
     CLOSED,
+    EARLY,
     MISSED,
     PENDING,
     SESSION,
@@ -97,8 +98,7 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     """DM the check-in (or review) and plan its reminder and its 'missed'."""
     notifier = ctx.notifier(rel.tenant)
     ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
-    now = ctx.now()
-    week = iso_week(now)
+    week = iso_week(ctx.now())
     await ctx.store.change_checkin_and_aggregate(
         rel.tenant,
         rel.id,
@@ -106,6 +106,13 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
         lambda c: replace(c, message_ref=ref),
         lambda a: replace(a, sent=a.sent + 1).count(week, sent=1),
     )
+    await plan_followups(ctx, rel, checkin)
+
+
+async def plan_followups(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
+    """The reminder and the 'missed' of a check-in or review just put in front of its
+    practitioner (sent as a DM, or shown as the reply to `review`)."""
+    now = ctx.now()
     rules = ctx.rubric.reminders
     key = f"{rel.id}:{checkin.number}"
     payload = {"rid": rel.id, "number": checkin.number, "owner": rel.owner}
@@ -171,7 +178,13 @@ def _record(
         nudged = agg.drifting  # this episode was nudged already: an edit does not nudge again
         agg, verdict = _step_drift(ctx, agg, agg.drift_before, after.number, scores)
         return agg, replace(verdict, nudge=verdict.nudge and not nudged)
-    agg = replace(agg, answered=agg.answered + 1, missed=agg.missed - (before.status == MISSED))
+    late = before.status == MISSED
+    agg = replace(
+        agg,
+        answered=agg.answered + 1,
+        missed=agg.missed - (late and not before.is_review),
+        set_aside=max(0, agg.set_aside - (late and before.is_review)),
+    )
     agg = agg.count(week, answered=1)
     return _step_drift(ctx, agg, agg.drift, after.number, scores)
 
@@ -265,12 +278,66 @@ async def _after_answer(ctx: Context, rel: Relationship, checkin: CheckIn) -> Re
 
 
 async def review_if_due(ctx: Context, rel: Relationship) -> tuple[Relationship, CheckIn] | None:
-    """Open the review that fell due, unless one is open or it was offered already."""
-    if rel.status != "active" or rel.open_review:
+    """Open the review that fell due, unless it was offered already. A review still open
+    (an early one) becomes the due one: the due review is never held back by it."""
+    if rel.status != "active":
         return None
     due = due_review(rel, ctx.rubric.reviews, ctx.now())
     if due is None or due.key in rel.reviews_offered:
         return None
+    if rel.open_review:
+        existing = await ctx.store.checkin(rel.tenant, rel.id, rel.open_review)
+        if existing and existing.status == PENDING:
+            return await _becomes(ctx, rel, existing, due)
+    return await open_review(ctx, rel, due)
+
+
+async def _becomes(
+    ctx: Context, rel: Relationship, review: CheckIn, due: ReviewDue
+) -> tuple[Relationship, CheckIn]:
+    """The open review `review` is now the due one (its kind and what it counts for)."""
+
+    def offered(r: Relationship) -> Relationship:
+        return replace(r, reviews_offered=(*r.reviews_offered, due.key))
+
+    rel = await ctx.store.update(rel.tenant, rel.id, offered) or rel
+    changed = await ctx.store.update_checkin(
+        rel.tenant, rel.id, review.number, lambda c: replace(c, kind=due.kind)
+    )
+    return rel, changed or replace(review, kind=due.kind)
+
+
+async def start_review(
+    ctx: Context, rel: Relationship, review: ReviewDue
+) -> tuple[Relationship, CheckIn]:
+    """The review asked for: the one open (which becomes `review` if that one is due and the
+    open one is early), or a new one."""
+    if rel.open_review:
+        existing = await ctx.store.checkin(rel.tenant, rel.id, rel.open_review)
+        if existing and existing.status == PENDING:
+            if existing.kind == review.kind or review.kind == EARLY:
+                return rel, existing
+            return await _becomes(ctx, rel, existing, review)
+    return await open_review(ctx, rel, review)
+
+
+async def offer_again(ctx: Context, rel: Relationship) -> tuple[Relationship, CheckIn] | None:
+    """A review set aside while it is still due: offered once more (with a session's
+    check-in). `again:<key>` in reviews_offered marks that it was."""
+    if rel.status != "active" or rel.open_review:
+        return None
+    due = due_review(rel, ctx.rubric.reviews, ctx.now())
+    if due is None or due.key not in rel.reviews_offered:
+        return None
+    again = f"again:{due.key}"
+    if again in rel.reviews_offered:
+        return None
+    rel = (
+        await ctx.store.update(
+            rel.tenant, rel.id, lambda r: replace(r, reviews_offered=(*r.reviews_offered, again))
+        )
+        or rel
+    )
     return await open_review(ctx, rel, due)
 
 
@@ -285,9 +352,11 @@ async def mark_missed(ctx: Context, rel: Relationship, checkin: CheckIn) -> bool
     if updated is None or updated.status != MISSED:
         return False
     now = ctx.now()
-    await ctx.store.change_aggregate(
-        rel.tenant,
-        rel.id,
-        lambda a: replace(a, missed=a.missed + 1).count(iso_week(now), missed=1),
-    )
+
+    def count(a: Aggregate) -> Aggregate:
+        if checkin.is_review:  # a review set aside is not a missed check-in
+            return replace(a, set_aside=a.set_aside + 1)
+        return replace(a, missed=a.missed + 1).count(iso_week(now), missed=1)
+
+    await ctx.store.change_aggregate(rel.tenant, rel.id, count)
     return True

@@ -186,9 +186,17 @@ async def review(ctx: Context, actor: Actor, cmd: c.Review, _place: Place) -> Me
         return rel
     if rel.status == CLOSED:
         return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
-    due = due_review(rel, ctx.rubric.reviews, ctx.now()) or early_review(rel)
-    rel, entry = await checkins.open_review(ctx, rel, due)
-    return checkins.prompt_for(ctx, rel, entry)
+    due = due_review(rel, ctx.rubric.reviews, ctx.now())
+    rel, entry = await checkins.start_review(ctx, rel, due or early_review(rel))
+    await checkins.plan_followups(ctx, rel, entry)  # an open review is reminded, then set aside
+    prompt = checkins.prompt_for(ctx, rel, entry)
+    if due is not None:
+        return prompt
+    outlook = review_outlook(rel, ctx.rubric.reviews, ctx.now())
+    first = views.say(ctx.prompts, "review_not_due", alias=rel.alias, outlook=outlook)
+    return replace(
+        prompt, summary=f"{first.summary} {prompt.summary}", blocks=first.blocks + prompt.blocks
+    )
 
 
 async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Message:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core import timeline, views
-from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, Relationship
+from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, SESSION, Relationship
 from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import plan_of
 from bot.service import checkins, digests
@@ -72,6 +72,9 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
     await plan_next(ctx, rel)
     await checkins.send(ctx, rel, checkin)
     await checkins.after_session(ctx, rel)
+    again = await checkins.offer_again(ctx, rel)  # a review set aside, still due
+    if again:
+        await checkins.send(ctx, *again)
 
 
 def _cancelled(rel: Relationship, slot: int) -> Relationship | None:
@@ -84,6 +87,9 @@ async def _send(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
     if checkin and checkin.status == PENDING and rel.status != CLOSED:
         await checkins.send(ctx, rel, checkin)
+        again = await checkins.offer_again(ctx, rel) if checkin.kind == SESSION else None
+        if again:  # a review set aside, still due: once more with this session's check-in
+            await checkins.send(ctx, *again)
 
 
 async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
@@ -105,10 +111,11 @@ async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     if not checkin or not await checkins.mark_missed(ctx, rel, checkin):
         return
     recipient = await ctx.recipient(rel)
+    notice = views.missed(ctx.prompts, rel, checkin)
     if checkin.message_ref:
-        await ctx.notifier(rel.tenant).update(
-            recipient, checkin.message_ref, views.missed(ctx.prompts, rel, checkin)
-        )
+        await ctx.notifier(rel.tenant).update(recipient, checkin.message_ref, notice)
+    else:  # shown as the reply to `review`: there is no message of ours to change
+        await ctx.notifier(rel.tenant).send(recipient, notice)
     if checkin.is_review and rel.open_review == checkin.number:
         await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, open_review=None))
         return

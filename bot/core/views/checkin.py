@@ -4,7 +4,7 @@ the summary once answered."""
 from __future__ import annotations
 
 from bot.core.messages import Action, Actions, Button, Fields, Form, Message, Span
-from bot.core.models import SESSION, CheckIn, Relationship
+from bot.core.models import EARLY, SESSION, CheckIn, Relationship
 from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric
 from bot.core.views.text import REVIEW_NAMES, band_label, p, pct, say
@@ -16,7 +16,8 @@ def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: 
         label, kind = prompts.say("checkin_button"), "checkin"
     else:
         name = REVIEW_NAMES.get(checkin.kind, "review")
-        line = prompts.say("review_prompt", kind=name, alias=rel.alias)
+        key = "early_review_prompt" if checkin.kind == EARLY else "review_prompt"
+        line = prompts.say(key, kind=name, alias=rel.alias)
         label, kind = prompts.say("review_button"), "review"
     return Message(
         summary=line,

@@ -84,6 +84,7 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
         ),
         ("Next session", when(o.next_session, tz) if o.next_session else "—"),
         ("Reviews done", ", ".join(review_key_text(k) for k in rel.reviews_done) or "none yet"),
+        ("Reviews set aside", str(agg.set_aside) if agg.set_aside else "none"),
         ("Next review", o.next_review),
         ("Status", rel.status + (" · drifting" if agg.drifting else "")),
     ]
