@@ -330,6 +330,7 @@ def test_help_for_one_command_shows_only_its_forms() -> None:
 def test_every_form_in_help_parses() -> None:
     """The examples people copy from `help` must work once the placeholders are filled."""
     fill = {
+        "HH:MM-HH:MM": "08:00-16:00",
         "<alias>": "Sam",
         "<n>|open": "10",
         "weekly|biweekly|monthly|<n>d": "weekly",

@@ -128,8 +128,8 @@ async def test_an_early_review_left_open_is_set_aside_and_never_blocks_the_due_o
     early = await me.type("review K")
     assert "No review is due for K yet; next: midway review after session 2" in early
     assert "Here is an early review for K" in early and "The review for K is due" not in early
-    later = await me.type("advance 4d")
-    assert "A gentle nudge: the review for K is still open" in later
+    later = await me.type("advance 4d")  # 9 and 27 working hours (Mon-Fri 09-18)
+    assert "[Tue 17 Mar 09:00] DM to you:\nA gentle nudge: the review for K is still open" in later
     assert "The review for K has been set aside" in later
     await me.type("log K")
     await answer_latest(me)

@@ -63,8 +63,8 @@ def test_other_rules_are_read_with_their_types() -> None:
     assert rubric.reviews.midway_fraction == 0.5
     assert rubric.reviews.open_ended_every_months == 6
     assert rubric.reviews.annual_every_months == 12
-    assert rubric.reminders.remind_after_hours == 24
-    assert rubric.reminders.missed_after_hours == 72
+    assert rubric.reminders.remind_after_hours == 9
+    assert rubric.reminders.missed_after_hours == 27
     assert rubric.reminders.max_reminders == 1
     assert rubric.working_hours.start == dt.time(9, 0)
     assert rubric.working_hours.end == dt.time(18, 0)
@@ -135,7 +135,7 @@ BROKEN = [
     ("checkin none", _set(("checkin", "contrasts_per_checkin"), 0), "contrasts_per_checkin"),
     ("midway 1", _set(("reviews", "midway_fraction"), 1), "reviews.midway_fraction"),
     ("annual text", _set(("reviews", "annual_every_months"), "yearly"), "annual_every_months"),
-    ("missed before remind", _set(("reminders", "missed_after_hours"), 12), "missed_after_hours"),
+    ("missed before remind", _set(("reminders", "missed_after_hours"), 5), "missed_after_hours"),
     ("reminders negative", _set(("reminders", "max_reminders"), -1), "max_reminders"),
     ("unquoted time", _set(("working_hours", "start"), 540), "working_hours.start: must be"),
     ("bad time", _set(("working_hours", "end"), "25:00"), "working_hours.end"),

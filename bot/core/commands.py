@@ -116,6 +116,7 @@ class Review:
 @dataclass(frozen=True)
 class Pause:
     alias: str
+    until: date | None = None  # resumes by itself that morning
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,23 @@ class Reopen:
 class Rename:
     alias: str
     new: str
+
+
+@dataclass(frozen=True)
+class Away:
+    until: date
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Hours:
+    start: time | None = None  # None: show the hours
+    end: time | None = None
+    days: tuple[int, ...] | None = None  # 0 = Monday; None: keep the days
 
 
 @dataclass(frozen=True)
@@ -204,6 +222,9 @@ Command = (
     | Extend
     | Reopen
     | Rename
+    | Away
+    | Back
+    | Hours
 )
 
 
@@ -228,7 +249,7 @@ USAGE: dict[str, str] = {
     "history": "history <alias>",
     "list": "list",
     "review": "review <alias>",
-    "pause": "pause <alias>",
+    "pause": "pause <alias> [until YYYY-MM-DD]",
     "resume": "resume <alias>",
     "close": "close <alias>",
     "digest": "digest here [weekly <mon..sun> <HH:MM>] | digest now | digest off",
@@ -239,6 +260,9 @@ USAGE: dict[str, str] = {
     "extend": "extend <alias> sessions=<n>|open",
     "reopen": "reopen <alias>",
     "rename": "rename <alias> to <new alias>",
+    "away": "away until YYYY-MM-DD",
+    "back": "back",
+    "hours": "hours [HH:MM-HH:MM [mon,tue,...]]",
 }
 
 # The `help` reply: most used and shortest forms first, each with what it does.
@@ -260,6 +284,11 @@ _HELP: tuple[tuple[str, str], ...] = (
     ("extend <alias> sessions=<n>|open", "a new total of planned sessions (or open-ended)"),
     ("review <alias>", "start a review now"),
     ("pause <alias>", "hold check-ins for a while"),
+    ("pause <alias> until YYYY-MM-DD", "hold them until that morning, then resume by itself"),
+    ("away until YYYY-MM-DD", "time away: hold every relationship until that morning"),
+    ("back", "end time away early"),
+    ("hours", "your working hours (check-ins and reminders come inside them)"),
+    ("hours HH:MM-HH:MM mon,tue,wed,thu,fri", "set your own working hours and days"),
     ("resume <alias>", "start check-ins again"),
     ("close <alias>", "end a relationship; its history is kept"),
     ("reopen <alias>", "make a closed relationship active again"),
@@ -657,12 +686,65 @@ def _parse_help(words: list[str]) -> Help:
 _ALIAS_COMMANDS = {
     "history": History,
     "review": Review,
-    "pause": Pause,
     "resume": Resume,
     "close": Close,
     "reopen": Reopen,
 }
+
+
+def _parse_pause(words: list[str]) -> Pause:
+    usage = USAGE["pause"]
+    if len(words) >= 2 and words[-2].casefold() == "until":
+        until = _date(words[-1], usage, "YYYY-MM-DD")
+        return Pause(alias=clean_alias(" ".join(words[:-2]), "pause"), until=until)
+    return Pause(alias=clean_alias(" ".join(words), "pause"))
+
+
+def _parse_away(words: list[str]) -> Away:
+    usage = USAGE["away"]
+    if len(words) != 2 or words[0].casefold() != "until":
+        raise CommandError("say until when: away until YYYY-MM-DD", usage)
+    return Away(until=_date(words[1], usage, "YYYY-MM-DD"))
+
+
+def _parse_back(words: list[str]) -> Back:
+    if words:
+        raise CommandError("back takes nothing after it", USAGE["back"])
+    return Back()
+
+
+_SPAN = re.compile(r"([0-9]{1,2}:[0-9]{2})\s*-\s*([0-9]{1,2}:[0-9]{2})")
+
+
+def _parse_hours(words: list[str]) -> Hours:
+    usage, form = USAGE["hours"], "HH:MM-HH:MM"
+    if not words:
+        return Hours()
+    joined = " ".join(words)
+    span = _SPAN.match(joined)
+    if not span:
+        raise CommandError(f"give the hours as {form}, e.g. hours 08:00-16:00", usage)
+    start, end = _time(span.group(1), usage, form), _time(span.group(2), usage, form)
+    if end <= start:
+        raise CommandError("the end of the working day must come after its start", usage)
+    rest = joined[span.end() :].replace(",", " ").split()
+    if not rest:
+        return Hours(start, end)
+    days = []
+    for word in rest:
+        day = _WEEKDAYS.get(word.casefold())
+        if day is None:
+            raise CommandError(f"“{_shown(word)}” isn't a day; use mon, tue, … sun", usage)
+        if day not in days:
+            days.append(day)
+    return Hours(start, end, tuple(sorted(days)))
+
+
 _NEW_PARSERS = {
+    "pause": _parse_pause,
+    "away": _parse_away,
+    "back": _parse_back,
+    "hours": _parse_hours,
     "skip": _parse_skip,
     "move": _parse_move,
     "extend": _parse_extend,

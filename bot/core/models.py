@@ -86,6 +86,8 @@ class Relationship:
     reviews_done: tuple[str, ...] = ()  # review keys: "midway:4", "midway:6m", "annual:1"
     open_review: int | None = None  # the number of a review sent but not yet answered
     reviews_offered: tuple[str, ...] = ()  # review keys already offered (never nag twice)
+    resume_on: str | None = None  # "YYYY-MM-DD": a pause that ends by itself that morning
+    paused_at: datetime | None = None  # when the pause began (open deadlines stop there)
 
     @property
     def scheduled(self) -> bool:
@@ -119,6 +121,8 @@ class Relationship:
             "reviews_done": list(self.reviews_done),
             "open_review": self.open_review,
             "reviews_offered": list(self.reviews_offered),
+            "resume_on": self.resume_on,
+            "paused_at": _iso(self.paused_at),
         }
 
     @classmethod
@@ -140,6 +144,7 @@ class Relationship:
                 "created": _dt(d["created"]),
                 "started": _dt(d["started"]),
                 "first_session": _dt(d.get("first_session")),
+                "paused_at": _dt(d.get("paused_at")),
                 "reviews_done": tuple(d.get("reviews_done", ())),
                 "reviews_offered": tuple(d.get("reviews_offered", ())),
             }
@@ -268,6 +273,13 @@ class Practitioner:
     user: str
     tz: str = "UTC"
     address: Mapping[str, Any] | None = None  # how the channel reaches them
+    hours: Mapping[str, Any] | None = None  # own working time (core/worktime.py); None: default
+    away_until: str | None = None  # "YYYY-MM-DD": every relationship held until that morning
+    away_since: str | None = None  # ISO instant the time away began (deadlines stop there)
+
+    @property
+    def away(self) -> bool:
+        return self.away_until is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # every field is JSON-safe as it is

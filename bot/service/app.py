@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +14,9 @@ from bot.core import commands as c
 from bot.core import views
 from bot.core.clock import Clock
 from bot.core.messages import Action, Form, Message
-from bot.core.models import Practitioner
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
-from bot.service import checkins, due, metrics
+from bot.service import away, checkins, due, metrics
 from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
@@ -27,6 +27,7 @@ from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
+HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS}
 
 
 class Rapport:
@@ -61,7 +62,7 @@ class Rapport:
         name = type(cmd).__name__.lower()
         try:
             await self._note_tz(actor)
-            reply = await use_cases.HANDLERS[type(cmd)](self.ctx, actor, cmd, place)
+            reply = await HANDLERS[type(cmd)](self.ctx, actor, cmd, place)
         except StorageUnavailable:
             log.warning("command %s: storage unavailable", name, exc_info=True)
             metrics.COMMANDS.labels(name, "unavailable").inc()
@@ -102,9 +103,8 @@ class Rapport:
 
     async def remember(self, actor: Actor, address: Mapping[str, Any] | None = None) -> None:
         who = await self.ctx.store.practitioner(actor.tenant, actor.user)
-        updated = Practitioner(
-            actor.tenant,
-            actor.user,
+        updated = replace(
+            who,
             tz=actor.tz or who.tz,
             address=dict(address) if address is not None else who.address,
         )

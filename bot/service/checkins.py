@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.core import drift, timeline, views
+from bot.core import drift, timeline, views, worktime
 from bot.core.checkins import Answers, build_form, questions_for, read_answers, split_ref
 from bot.core.messages import Form, Message
 from bot.core.models import (
@@ -114,12 +114,16 @@ async def plan_followups(ctx: Context, rel: Relationship, checkin: CheckIn) -> N
     practitioner (sent as a DM, or shown as the reply to `review`)."""
     now = ctx.now()
     rules = ctx.rubric.reminders
+    hours = await ctx.hours_of(rel)
     key = f"{rel.id}:{checkin.number}"
     payload = {"rid": rel.id, "number": checkin.number, "owner": rel.owner}
+    # Both delays count working time only (a weekend does not bring "missed" closer).
     if rules.max_reminders > 0:
-        remind_at = ctx.working(now + timedelta(hours=rules.remind_after_hours), rel.tz)
+        delay = timedelta(hours=rules.remind_after_hours)
+        remind_at = worktime.add_working(now, delay, rel.tz, hours)
         await ctx.schedule("remind", rel.tenant, key, remind_at, **payload)
-    missed_at = now + timedelta(hours=rules.missed_after_hours)
+    delay = timedelta(hours=rules.missed_after_hours)
+    missed_at = worktime.add_working(now, delay, rel.tz, hours)
     await ctx.schedule("missed", rel.tenant, key, missed_at, **payload)
 
 

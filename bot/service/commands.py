@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bot.core import commands as c
 from bot.core import timeline, views
 from bot.core.messages import Message
-from bot.core.models import ACTIVE, CLOSED, PAUSED, DigestSchedule, Relationship
+from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
 from bot.service import checkins, digests
@@ -199,34 +199,11 @@ async def review(ctx: Context, actor: Actor, cmd: c.Review, _place: Place) -> Me
     )
 
 
-async def _set_status(ctx: Context, actor: Actor, alias: str, status: str) -> Message:
-    rel = await find(ctx, actor, alias)
-    if isinstance(rel, Message):
-        return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
-    if rel.status == status:
-        key = "paused_already" if status == PAUSED else "resumed_already"
-        return views.say(ctx.prompts, key, alias=rel.alias)
-    rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=status)) or rel
-    if status == PAUSED:
-        return views.say(ctx.prompts, "paused", alias=rel.alias)
-    return views.say(ctx.prompts, "resumed", alias=rel.alias, next=_next_words(ctx, rel))
-
-
-def _next_words(ctx: Context, rel: Relationship) -> str:
+def next_words(ctx: Context, rel: Relationship) -> str:
     starts = upcoming(rel, ctx.now())
     if starts is None:
         return ""
     return f"; the next check-in follows the session on {views.when(starts, rel.tz)}"
-
-
-async def pause(ctx: Context, actor: Actor, cmd: c.Pause, _place: Place) -> Message:
-    return await _set_status(ctx, actor, cmd.alias, PAUSED)
-
-
-async def resume(ctx: Context, actor: Actor, cmd: c.Resume, _place: Place) -> Message:
-    return await _set_status(ctx, actor, cmd.alias, ACTIVE)
 
 
 async def close(ctx: Context, actor: Actor, cmd: c.Close, _place: Place) -> Message:
@@ -320,7 +297,7 @@ async def reopen(ctx: Context, actor: Actor, cmd: c.Reopen, _place: Place) -> Me
     rel = await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, status=ACTIVE)) or rel
     await plan_next(ctx, rel)
     await plan_calendar_review(ctx, rel)
-    return views.say(ctx.prompts, "reopened", alias=rel.alias, next=_next_words(ctx, rel))
+    return views.say(ctx.prompts, "reopened", alias=rel.alias, next=next_words(ctx, rel))
 
 
 async def rename(ctx: Context, actor: Actor, cmd: c.Rename, _place: Place) -> Message:
@@ -432,8 +409,6 @@ HANDLERS = {
     c.History: history,
     c.ListRelationships: list_,
     c.Review: review,
-    c.Pause: pause,
-    c.Resume: resume,
     c.Close: close,
     c.DigestHere: digest_here,
     c.DigestNow: digest_now,

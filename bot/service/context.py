@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core import worktime
 from bot.core.clock import Clock
 from bot.core.models import Practitioner, Relationship
 from bot.core.prompts import Prompts
-from bot.core.rubric import Rubric
+from bot.core.rubric import Rubric, WorkingHours
 from bot.core.schedule import within_working_hours
 from bot.service.api import Notifier, Recipient
 from bot.store.queue import DueQueue, Job
@@ -38,6 +39,15 @@ class Context:
         """`instant`, moved to the start of the practitioner's next working hours if needed."""
         hours = self.rubric.working_hours
         return within_working_hours(instant, tz, hours.start, hours.end, hours.days)
+
+    async def hours_of(self, rel: Relationship) -> WorkingHours:
+        """The working hours of the relationship's practitioner (rubric.yaml's by default)."""
+        who = await self.store.practitioner(rel.tenant, rel.owner)
+        return worktime.hours_of(self.rubric.working_hours, who.hours)
+
+    async def working_for(self, rel: Relationship, instant: datetime) -> datetime:
+        """`instant`, or the start of the practitioner's own next working time."""
+        return worktime.within(instant, rel.tz, await self.hours_of(rel))
 
     async def schedule(self, kind: str, tenant: str, key: str, due: datetime, **payload) -> None:
         job_id = f"{kind}:{tenant}:{key}"

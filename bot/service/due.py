@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core import timeline, views
-from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, SESSION, Relationship
+from bot.core.models import CLOSED, PENDING, SESSION, Relationship
 from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import plan_of
-from bot.service import checkins, digests
+from bot.service import checkins, digests, holds
 from bot.service.context import Context
 from bot.store.queue import Job, drain
 
@@ -29,7 +29,7 @@ async def plan_session(ctx: Context, rel: Relationship, slot: int) -> datetime |
 
 async def _plan(ctx: Context, rel: Relationship, o: timeline.Occurrence) -> datetime:
     ends = o.at + timedelta(minutes=rel.length_minutes)
-    due = ctx.working(ends + ctx.prompt_delay, rel.tz)
+    due = await ctx.working_for(rel, ends + ctx.prompt_delay)
     key = f"{rel.id}:{o.slot}"
     await ctx.schedule("session", rel.tenant, key, due, rid=rel.id, n=o.slot, owner=rel.owner)
     return ends
@@ -47,7 +47,7 @@ async def plan_calendar_review(ctx: Context, rel: Relationship) -> None:
     upcoming = next_calendar_review(rel, ctx.rubric.reviews, ctx.now())
     if upcoming:
         _kind, key, when = upcoming
-        due = ctx.working(when, rel.tz)
+        due = await ctx.working_for(rel, when)
         await ctx.schedule("review", rel.tenant, f"{rel.id}:{key}", due, rid=rel.id)
 
 
@@ -58,8 +58,8 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
     if rel.timeline.settled(slot):  # held by a `log` already, or skipped
         await plan_next(ctx, rel)
         return
-    if rel.status == PAUSED:
-        # the session may not have happened; no check-in while paused
+    if await holds.held_since(ctx, rel) is not None:
+        # paused, or the practitioner away: the session may not have happened; no check-in
         rel = await ctx.store.update(rel.tenant, rel.id, lambda r: _cancelled(r, slot)) or rel
         await plan_next(ctx, rel)
         return
@@ -94,7 +94,11 @@ async def _send(ctx: Context, rel: Relationship, job: Job) -> None:
 
 async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
-    if not checkin or checkin.status != PENDING or rel.status != ACTIVE:
+    if not checkin or checkin.status != PENDING or rel.status == CLOSED:
+        return
+    since = await holds.held_since(ctx, rel)
+    if since is not None:
+        await holds.wait(ctx, rel, job, since)
         return
     if checkin.reminders >= ctx.rubric.reminders.max_reminders:
         return
@@ -108,6 +112,10 @@ async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
 
 async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
+    since = await holds.held_since(ctx, rel) if checkin and rel.status != CLOSED else None
+    if since is not None:
+        await holds.wait(ctx, rel, job, since)
+        return
     if not checkin or not await checkins.mark_missed(ctx, rel, checkin):
         return
     recipient = await ctx.recipient(rel)
@@ -129,8 +137,10 @@ async def _review(ctx: Context, rel: Relationship, job: Job) -> None:
     if rel.status == CLOSED:
         return
     await plan_calendar_review(ctx, rel)
-    if rel.status == PAUSED or not due_review(rel, ctx.rubric.reviews, ctx.now()):
+    if not due_review(rel, ctx.rubric.reviews, ctx.now()):
         return
+    if await holds.held_since(ctx, rel) is not None:
+        return  # offered when the hold ends (away.release)
     opened = await checkins.review_if_due(ctx, rel)
     if opened:
         await checkins.send(ctx, *opened)
@@ -149,7 +159,15 @@ async def handle(ctx: Context, job: Job) -> None:
     if job.kind == "digest":
         await digests.scheduled(ctx, job)
         return
-    handler = HANDLERS.get(job.kind)
+    if job.kind in ("back", "resume"):
+        from bot.service import away  # noqa: PLC0415 - away builds on this module
+
+        if job.kind == "back":
+            await away.back_due(ctx, job)
+            return
+        handler = away.resume_due
+    else:
+        handler = HANDLERS.get(job.kind)
     with ctx.store.scope():
         await _prefetch(ctx, job)
         rel = await ctx.store.relationship(job.tenant, str(job.payload.get("rid", "")))
