@@ -23,6 +23,7 @@ class Outbox:
     sent: list[tuple[Recipient, Message]] = field(default_factory=list)
     times: list[datetime] = field(default_factory=list)
     updates: list[tuple[Recipient, str, Message]] = field(default_factory=list)
+    update_times: list[datetime] = field(default_factory=list)
 
     async def send(self, to: Recipient, message: Message) -> str | None:
         self.sent.append((to, message))
@@ -34,6 +35,7 @@ class Outbox:
 
     async def update(self, to: Recipient, ref: str, message: Message) -> None:
         self.updates.append((to, ref, message))
+        self.update_times.append(self.clock.now())
 
     def to(self, user: str, kind: str | None = None) -> list[Message]:
         return [m for r, m in self.sent if r.user == user and (kind is None or m.kind == kind)]

@@ -155,3 +155,56 @@ async def test_an_open_early_review_becomes_the_due_one(redis, clock):
     history = await me.type("history Kim")
     assert re.search(r"Reviews done +midway\n", history)
     assert re.search(r"Reviews set aside +none", history)
+
+
+async def test_a_reminder_is_not_followed_by_missed_the_same_morning(redis, clock):
+    # Friday 16 Jan 2026, 10:00 London: a session logged, left unanswered
+    me = await console_at(redis, clock, datetime(2026, 1, 16, 10, 0, tzinfo=UTC))
+    await me.type("add Ash", "log Ash")
+    out = await me.type("advance 7d")
+    stamps = re.findall(
+        r"\[(\w{3} \d\d \w{3} \d\d:\d\d)\] (?:DM to you|your message \S+ now reads)", out
+    )
+    reminder = out.index("A gentle nudge: your check-in for session 1 with Ash")
+    missed = out.index("closed as missed")
+    assert "[Mon 19 Jan 10:00]" in out[:reminder] and "[Wed 21 Jan 10:00]" in out[reminder:missed]
+    assert stamps  # every message of the week is stamped inside working hours
+    assert all(s.split()[0] not in ("Sat", "Sun") for s in stamps)
+
+
+async def test_a_pause_stops_an_open_checkins_deadline(redis, clock):
+    me = await console_at(redis, clock, datetime(2026, 1, 12, 10, 0, tzinfo=UTC))  # Monday
+    await me.type("add Lee", "log Lee", "pause Lee")
+    held = await me.type("advance 10d")
+    assert "missed" not in held and "gentle nudge" not in held
+    out = await me.type("resume Lee")
+    assert "Lee is active again" in out
+    # it had 9 working hours to its reminder when paused: Thu 22 Jan 10:00 + 9h = Fri 10:00
+    after = await me.type("advance 5d")
+    assert "[Fri 23 Jan 10:00] DM to you:\nA gentle nudge" in after
+    assert "closed as missed" in after
+
+
+async def test_a_pause_with_an_end_resumes_by_itself(redis, clock):
+    me = await console_at(redis, clock, datetime(2026, 1, 12, 10, 0, tzinfo=UTC))
+    await me.type("add Lee every=weekly start=2026-01-13 10:00")
+    out = await me.type("pause Lee until 2026-01-26")
+    assert "Paused Lee until Mon 26 Jan 2026, 09:00: it resumes by itself that morning" in out
+    held = await me.type("advance 14d")
+    assert "with Lee just ended" not in held
+    assert "[Mon 26 Jan 09:00] DM to you:\nLee is active again: the pause you set ended" in held
+    later = await me.type("advance 2d")
+    assert "Session 1 with Lee just ended" in later  # Tue 27 Jan: 13 and 20 Jan cancelled
+
+
+async def test_away_holds_every_relationship_and_back_ends_it(redis, clock):
+    me = await console_at(redis, clock, datetime(2026, 1, 12, 10, 0, tzinfo=UTC))
+    await me.type("add Lee every=weekly start=2026-01-13 10:00", "add Ash", "log Ash")
+    out = await me.type("away until 2026-02-02")
+    assert "All your relationships are on hold until Mon 02 Feb 2026, 09:00" in out
+    held = await me.type("advance 8d")
+    assert "just ended" not in held.split("> advance 8d")[1] and "gentle nudge" not in held
+    out = await me.type("back", "back")
+    assert "Welcome back" in out and "You aren't away" in out
+    later = await me.type("advance 2d")
+    assert "A gentle nudge: your check-in for session 1 with Ash" in later

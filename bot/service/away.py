@@ -9,7 +9,7 @@ had left when the hold began.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from bot.core import commands as c
 from bot.core import views, worktime
@@ -24,31 +24,20 @@ from bot.service.due import plan_next
 from bot.service.holds import morning
 from bot.store.queue import Job
 
-FOLLOW_UPS = ("remind", "missed")
 RECENT = 6  # open check-ins are among a relationship's last few entries
 
 
 async def release(ctx: Context, rel: Relationship, since: datetime | None) -> None:
     """The hold on `rel` ended: its open check-ins' reminders and "missed" get the working
-    time they had left, counted from now; a review that fell due meanwhile is offered."""
+    time they had left when the hold began, counted from now; a review that fell due
+    meanwhile is offered."""
     hours = await ctx.hours_of(rel)
     now = ctx.now()
     for number in range(max(1, rel.entries - RECENT + 1), rel.entries + 1):
         checkin = await ctx.store.checkin(rel.tenant, rel.id, number)
-        if checkin is None or checkin.status != PENDING:
-            continue
-        for kind in FOLLOW_UPS:
-            key = f"{rel.id}:{number}"
-            job = await ctx.queue.get(f"{kind}:{rel.tenant}:{key}")
-            if job is None:
-                continue
-            left = job.payload.get("left")
-            if left is None:
-                due = datetime.fromtimestamp(job.due, UTC)
-                left = worktime.working_between(since or now, due, rel.tz, hours).total_seconds()
-            at = worktime.add_working(now, timedelta(seconds=float(left)), rel.tz, hours)
-            payload = {k: v for k, v in job.payload.items() if k != "left"}
-            await ctx.schedule(kind, rel.tenant, key, at, **payload)
+        if checkin is not None and checkin.status == PENDING:
+            used = worktime.working_between(checkin.created, since or now, rel.tz, hours)
+            await checkins.plan_followups(ctx, rel, checkin, used=used, again=True)
     await plan_next(ctx, rel)
     opened = await checkins.review_if_due(ctx, rel)
     if opened:

@@ -109,20 +109,31 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     await plan_followups(ctx, rel, checkin)
 
 
-async def plan_followups(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
-    """The reminder and the 'missed' of a check-in or review just put in front of its
-    practitioner (sent as a DM, or shown as the reply to `review`)."""
+async def plan_followups(
+    ctx: Context,
+    rel: Relationship,
+    checkin: CheckIn,
+    used: timedelta = timedelta(0),
+    again: bool = False,
+) -> None:
+    """The reminder and the 'missed' of a check-in or review put in front of its
+    practitioner (sent as a DM, or shown as the reply to `review`). Both delays count
+    working time only; `used` of it had passed before (a hold that ended: `again`)."""
     now = ctx.now()
     rules = ctx.rubric.reminders
     hours = await ctx.hours_of(rel)
     key = f"{rel.id}:{checkin.number}"
     payload = {"rid": rel.id, "number": checkin.number, "owner": rel.owner}
-    # Both delays count working time only (a weekend does not bring "missed" closer).
-    if rules.max_reminders > 0:
-        delay = timedelta(hours=rules.remind_after_hours)
+    if again:
+        # The first jobs may have run (their ids are spent): cancel them, plan new ones.
+        for kind in ("remind", "missed"):
+            await ctx.queue.cancel(f"{kind}:{rel.tenant}:{key}")
+        key = f"{key}:{int(now.timestamp())}"
+    if rules.max_reminders > checkin.reminders:
+        delay = max(timedelta(0), timedelta(hours=rules.remind_after_hours) - used)
         remind_at = worktime.add_working(now, delay, rel.tz, hours)
         await ctx.schedule("remind", rel.tenant, key, remind_at, **payload)
-    delay = timedelta(hours=rules.missed_after_hours)
+    delay = max(timedelta(0), timedelta(hours=rules.missed_after_hours) - used)
     missed_at = worktime.add_working(now, delay, rel.tz, hours)
     await ctx.schedule("missed", rel.tenant, key, missed_at, **payload)
 

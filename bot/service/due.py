@@ -96,10 +96,8 @@ async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
     if not checkin or checkin.status != PENDING or rel.status == CLOSED:
         return
-    since = await holds.held_since(ctx, rel)
-    if since is not None:
-        await holds.wait(ctx, rel, job, since)
-        return
+    if await holds.held_since(ctx, rel) is not None:
+        return  # planned again, with the time it had left, when the hold ends
     if checkin.reminders >= ctx.rubric.reminders.max_reminders:
         return
     form = checkins.form_for(ctx, rel, checkin)
@@ -112,10 +110,8 @@ async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
 
 async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
-    since = await holds.held_since(ctx, rel) if checkin and rel.status != CLOSED else None
-    if since is not None:
-        await holds.wait(ctx, rel, job, since)
-        return
+    if checkin and rel.status != CLOSED and await holds.held_since(ctx, rel) is not None:
+        return  # planned again, with the time it had left, when the hold ends
     if not checkin or not await checkins.mark_missed(ctx, rel, checkin):
         return
     recipient = await ctx.recipient(rel)
