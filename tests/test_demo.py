@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,28 @@ def test_answering_a_checkin_in_the_demo(tmp_path):
     assert "4 of 8" in out
     assert "No check-in is open" in out  # the second answer: nothing left open
     assert "I don't know" in out and "Right form: `advance <n>d`" in out
+
+
+def test_ctrl_c_ends_the_demo_at_once(tmp_path):
+    """Ctrl-C while the demo waits for a line: it ends, without waiting for Enter."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"],
+        stdin=subprocess.PIPE,  # kept open: the demo is waiting for the next line
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "RAPPORT_DATA_DIR": str(tmp_path)},
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # until the demo shows its clock: it now reads input
+            if line.startswith("It is "):
+                break
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)  # a guard against a hang, not a measurement
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0
+    assert "Traceback" not in proc.stderr.read()

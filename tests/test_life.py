@@ -74,7 +74,10 @@ async def test_next_session_is_never_in_the_past(redis, clock):
     assert "It is now Sun 26 Apr 08:00" in out
     shown = await me.type("advance 6h", "history Kim")
     assert "Sun 26 Apr 2026, 09:00" not in shown
-    assert "Sun 03 May 2026, 09:00" in shown
+    assert (
+        "Sun 03 May 2026, 09:00 (the check-in for 26 Apr 2026 waits for your working hours)"
+        in shown
+    )
 
 
 async def test_skip_cancels_a_session_and_the_plan_runs_one_longer(redis, clock):
@@ -208,3 +211,48 @@ async def test_away_holds_every_relationship_and_back_ends_it(redis, clock):
     assert "Welcome back" in out and "You aren't away" in out
     later = await me.type("advance 2d")
     assert "A gentle nudge: your check-in for session 1 with Ash" in later
+
+
+async def test_a_checkin_about_an_earlier_day_names_that_day(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Riley every=weekly start=2026-02-03 10:00", "advance 3h")
+    out = await me.type("log Riley 2026-03-05 15:00")
+    assert "Logged session 6 with Riley on Thu 05 Mar" in out  # between 3 and 10 Mar
+    assert "Session 6 with Riley, Thu 05 Mar. Got a minute to check in on it?" in out
+    assert "with Riley just ended" not in out
+    today = await me.type("log Riley")
+    assert "Session 8 with Riley just ended" in today
+
+
+async def test_the_edit_form_keeps_saved_notes_and_extra_texts_are_refused(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Sam", "log Sam")
+    n = max(k for k, b in me.console.buttons.items() if b.action == "open_form")
+    await me.type(f"press {n}")
+    refused = await me.type("answer 4 4 4 4 | a | b | c | d")
+    assert "This check-in has 2 text answers and you gave 4; nothing was saved" in refused
+    saved = await me.type("answer 4 4 4 4 | first note | second note")
+    assert "saved" in saved
+    edit = max(me.console.buttons)  # the "Edit answers" button of the saved check-in
+    shown = await me.type(f"press {edit}")
+    assert "(now “first note”; kept unless you write another)" in shown
+    await me.type("answer 5 5 5 5 | | a new second note")
+    exported = await me.type("export")
+    assert "first note" in exported and "a new second note" in exported
+
+
+async def test_a_stale_keep_it_button_says_the_confirmation_expired(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add X", "forget X")
+    keep = max(me.console.buttons)  # the second button: Keep it
+    await me.type("forget X confirm")
+    out = await me.type(f"press {keep}")
+    assert "That confirmation has expired" in out and "Nothing was deleted" not in out
+
+
+async def test_the_demo_words_are_in_help(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    out = await me.type("help")
+    for word in ("advance <n>d", "press <n>", "answer 4 5 3 4", "`now`", "`quit`"):
+        assert word in out
+    assert "move the demo's clock" in await me.type("help advance")

@@ -8,8 +8,9 @@ An occurrence is `planned`, `held` or `cancelled`. What is stored is only what c
 computed again:
 
 - `earlier`: sessions held without a time on the timeline. They come first. They are the
-  sessions counted by `add ... held=<n>`, or by a `start=` in the past, and the
-  `sessions_held` of a relationship stored before the timeline existed (see below).
+  sessions counted by `add ... held=<n>`, and the `sessions_held` of a relationship stored
+  before the timeline existed (see below). (A `start=` in the past puts the sessions it
+  counts on the timeline at their scheduled times, held without check-ins.)
 - `done`: held and cancelled occurrences, each with its start time, the scheduled slot it
   filled (None for a session logged away from the schedule) and its check-in number.
 - `next_slot`: scheduled slots before it are settled (held, cancelled or counted in
@@ -266,13 +267,15 @@ def move(tl: Timeline, plan: Plan, to: datetime, now: datetime) -> tuple[Timelin
 
 
 def count_past(tl: Timeline, plan: Plan, now: datetime, length: timedelta) -> Timeline:
-    """Slots that ended before `now` (a `start=` in the past) counted as held earlier."""
-    n = 0
-    while plan.slots and n < _last_slot(plan) and plan.slot_start(n + 1) + length <= now:
-        if plan.planned is not None and n >= plan.planned:
+    """Slots that ended before `now` (a `start=` in the past): held, at their times, without
+    check-ins, so a back-dated `log` among them still finds its place."""
+    done, k = list(tl.done), tl.next_slot
+    while plan.slots and k <= _last_slot(plan) and plan.slot_start(k) + length <= now:
+        if plan.planned is not None and tl.earlier + len(done) >= plan.planned:
             break
-        n += 1
-    return replace(tl, earlier=tl.earlier + n, next_slot=tl.next_slot + n)
+        done.append(Occurrence(slot_at(tl, plan, k), HELD, k))
+        k += 1
+    return _settle(tl, done, next_slot=k)
 
 
 _NO_PLAN = Plan(

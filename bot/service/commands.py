@@ -45,8 +45,10 @@ def upcoming(rel: Relationship, now: datetime) -> datetime | None:
 def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
     now = ctx.now()
     nxt = upcoming(rel, now) if rel.status == ACTIVE else None
+    first = timeline.next_planned(rel.timeline, plan_of(rel)) if rel.status == ACTIVE else None
+    waiting = first.at if first and first.at < now else None
     outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
-    return views.Overview(rel, agg, nxt, outlook)
+    return views.Overview(rel, agg, nxt, outlook, waiting)
 
 
 async def overviews(ctx: Context, actor: Actor) -> list[views.Overview]:
@@ -113,13 +115,9 @@ def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationsh
     (and how many were counted so)."""
     plan = plan_of(rel)
     past = timeline.count_past(rel.timeline, plan, now, timedelta(minutes=rel.length_minutes))
-    if cmd.held is not None:
-        counted = 0
-        line = replace(past, earlier=cmd.held)
-    else:
-        counted = past.earlier
-        line = past
-    return replace(rel, timeline=line), counted
+    if cmd.held is not None:  # as given; the past slots are settled, not counted
+        return replace(rel, timeline=timeline.Timeline(cmd.held, (), past.next_slot)), 0
+    return replace(rel, timeline=past), past.held
 
 
 async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
@@ -395,7 +393,9 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
 async def cancel_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rid = await ctx.store.take_forget_token(actor.tenant, actor.user, token)
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
-    return views.say(ctx.prompts, "forget_cancelled", alias=rel.alias if rel else "it")
+    if rel is None:  # a stale button (confirmed, replaced or expired): say so, as Delete does
+        return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
+    return views.say(ctx.prompts, "forget_cancelled", alias=rel.alias)
 
 
 async def help_(ctx: Context, _actor: Actor, cmd: c.Help, _place: Place) -> Message:

@@ -7,9 +7,11 @@ autopilot so that the digest and their nudges have something to show.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +28,14 @@ TEAM_CHANNEL = "#team"
 ADVANCE = re.compile(r"^(\d{1,4})\s*([dhm])$")
 UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 MAX_ADVANCE = timedelta(days=400)
+# The console's own words (not /checkin commands): shown after `help`, and by `help <word>`.
+DEMO_WORDS: dict[str, tuple[str, str]] = {
+    "advance": ("advance <n>d | advance <n>h", "move the demo's clock; what falls due happens"),
+    "press": ("press <n>", "press the button shown as [… → press n]"),
+    "answer": ("answer 4 5 3 4 | text | text", "answer the check-in you opened"),
+    "now": ("now", "the demo's date and time"),
+    "quit": ("quit", "leave the demo (Ctrl-C does too)"),
+}
 
 Script = Callable[[int], float]  # answer number (1-based) -> level 0..1
 
@@ -159,6 +169,11 @@ class Console:
             await self.answer(rest)
         elif word == "now":
             self.show([f"It is {self.stamp()} ({self.tz})."])
+        elif word == "help" and rest.strip().lower() in DEMO_WORDS:
+            self.show(demo_help(rest.strip().lower()))
+        elif word == "help" and not rest.strip():
+            await self.command(line)
+            self.show(demo_help())
         else:
             await self.command(line)
         return True
@@ -243,6 +258,12 @@ class Console:
             pass
 
 
+def demo_help(word: str | None = None) -> list[str]:
+    words = [word] if word else list(DEMO_WORDS)
+    lines = [] if word else ["In this demo, also:"]
+    return lines + [f"  • `{DEMO_WORDS[w][0]}` — {DEMO_WORDS[w][1]}" for w in words]
+
+
 def answer_values(form: Form, rest: str) -> dict[str, str] | str:
     """`4 5 3 4 | text | text` -> the form's values, or what is wrong with it."""
     ratings_part, *texts = rest.split("|")
@@ -257,10 +278,20 @@ def answer_values(form: Form, rest: str) -> dict[str, str] | str:
             f"This check-in has {len(rating_qs)} ratings from 1 to 5. Right form: "
             f"`answer {' '.join(['4'] * len(rating_qs))} | optional text | optional text`"
         )
+    if len(texts) > len(text_qs):
+        return (
+            f"This check-in has {len(text_qs)} text answers and you gave {len(texts)};"
+            " nothing was saved. Right form: "
+            f"`answer {' '.join(['4'] * len(rating_qs))}"
+            + "".join(" | optional text" for _ in text_qs)
+            + "`"
+        )
     values: dict[str, str] = {q.id: r for q, r in zip(rating_qs, ratings, strict=True)}
-    for q, t in zip(text_qs, texts, strict=False):
-        if t.strip():
-            values[q.id] = t.strip()
+    for i, q in enumerate(text_qs):
+        written = texts[i].strip() if i < len(texts) else ""
+        # A saved note stays unless another is written in its place.
+        if written or q.initial:
+            values[q.id] = written or q.initial or ""
     return values
 
 
@@ -270,14 +301,27 @@ def _zone(name: str):
     return zone(name)
 
 
-async def run(console: Console, stream: TextIO, interactive: bool) -> None:
-    import asyncio  # noqa: PLC0415
-
+def _reader(stream: TextIO) -> asyncio.Queue[str]:
+    """Lines of `stream`, read by a daemon thread: a Ctrl-C then ends the demo at once,
+    where a read in the event loop's executor would hold the exit until Enter is pressed."""
     loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return lines
+
+
+async def run(console: Console, stream: TextIO, interactive: bool) -> None:
+    lines = _reader(stream)
     while True:
         if interactive:
             print(f"[{console.stamp()}] /checkin> ", end="", file=console.out, flush=True)
-        line = await loop.run_in_executor(None, stream.readline)
+        line = await lines.get()
         if not line:
             break
         if not interactive:

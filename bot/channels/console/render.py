@@ -64,7 +64,8 @@ def form(f: Form) -> list[str]:
             lines.append(f"      1 = {q.low}")
             lines.append(f"      5 = {q.high}")
         else:
-            lines.append(f"   +  {q.prompt} (optional text)")
+            saved = f" (now “{q.initial}”; kept unless you write another)" if q.initial else ""
+            lines.append(f"   +  {q.prompt} (optional text){saved}")
     lines.append(
         "Answer with the ratings in order, then any text answers after '|', e.g.: "
         "answer 4 5 3 4 | they'll try the new plan | ask about the team"

@@ -7,12 +7,13 @@ from bot.core.messages import Action, Actions, Button, Fields, Form, Message, Sp
 from bot.core.models import EARLY, SESSION, CheckIn, Relationship
 from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric
+from bot.core.schedule import local
 from bot.core.views.text import REVIEW_NAMES, band_label, p, pct, say
 
 
 def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:
     if checkin.kind == SESSION:
-        line = prompts.say("checkin_prompt", session=checkin.session, alias=rel.alias)
+        line = _session_line(prompts, rel, checkin)
         label, kind = prompts.say("checkin_button"), "checkin"
     else:
         name = REVIEW_NAMES.get(checkin.kind, "review")
@@ -25,6 +26,16 @@ def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: 
         kind=kind,
         form=form,
     )
+
+
+def _session_line(prompts: Prompts, rel: Relationship, checkin: CheckIn) -> str:
+    """'Session 4 with Sam just ended', or, for a session of an earlier day (a back-dated
+    log, a check-in held back for working hours), 'Session 4 with Riley, Tue 10 Nov'."""
+    held, asked = local(checkin.session_at, rel.tz), local(checkin.created, rel.tz)
+    if held.date() == asked.date():
+        return prompts.say("checkin_prompt", session=checkin.session, alias=rel.alias)
+    day = held.strftime("%a %d %b")
+    return prompts.say("checkin_prompt_dated", session=checkin.session, alias=rel.alias, day=day)
 
 
 def reminder(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:

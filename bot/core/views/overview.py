@@ -32,6 +32,7 @@ class Overview:
     agg: Aggregate
     next_session: datetime | None
     next_review: str  # core.reviews.review_outlook
+    waiting: datetime | None = None  # a session over whose check-in waits (working hours)
 
 
 def _latest(agg: Aggregate) -> Summary | None:
@@ -41,6 +42,13 @@ def _latest(agg: Aggregate) -> Summary | None:
 def _sessions_text(rel: Relationship) -> str:
     planned = f" of {rel.planned_sessions}" if rel.planned_sessions else " (open-ended)"
     return f"{rel.sessions_held}{planned}"
+
+
+def _next_text(o: Overview) -> str:
+    text = when(o.next_session, o.rel.tz) if o.next_session else "—"
+    if o.waiting:  # never a time already past: say what is waiting instead
+        text += f" (the check-in for {day(o.waiting, o.rel.tz)} waits for your working hours)"
+    return text
 
 
 def _status(rel: Relationship) -> str:
@@ -82,7 +90,7 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
             "Check-ins answered",
             f"{agg.answered} of {agg.sent}" + (f" ({agg.missed} missed)" if agg.missed else ""),
         ),
-        ("Next session", when(o.next_session, tz) if o.next_session else "—"),
+        ("Next session", _next_text(o)),
         ("Reviews done", ", ".join(review_key_text(k) for k in rel.reviews_done) or "none yet"),
         ("Reviews set aside", str(agg.set_aside) if agg.set_aside else "none"),
         ("Next review", o.next_review),
