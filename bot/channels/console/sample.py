@@ -29,12 +29,18 @@ EVENTS: tuple[tuple[str, str, str], ...] = (
     ("2026-01-05 09:00", "bea", "add Kai sessions=10 every=weekly start=2026-01-06 09:30"),
     ("2026-01-05 09:00", "bea", "add Lee every=weekly start=2026-01-09 13:00"),
     ("2026-01-05 09:00", "cam", "add Mo sessions=12 every=weekly start=2026-01-05 16:00"),
+    ("2026-01-23 09:00", "cam", "pause Mo until 2026-02-02"),
     ("2026-01-27 09:00", "you", "add Client B sessions=12 every=weekly start=2026-01-29 14:00"),
+    ("2026-02-13 09:00", "bea", "away until 2026-02-23"),
     ("2026-02-20 08:00", "you", "add Riley sessions=6"),
     ("2026-02-20 16:00", "you", "log Riley"),
     ("2026-02-22 09:00", "you", "add Sam sessions=8 every=weekly start=2026-02-24 10:00"),
     ("2026-03-02 16:00", "you", "log Riley"),
     ("2026-03-09 16:00", "you", "log Riley"),
+    ("2026-03-09 17:00", "you", "move Sam 2026-03-10 11:00"),
+    ("2026-03-10 09:00", "you", "skip Jordan"),
+    ("2026-03-11 09:00", "you", "hours 09:00-18:00 mon,tue,wed,thu,fri"),
+    ("2026-03-16 09:00", "you", "add Ellis sessions=10 every=biweekly start=2026-01-19 15:00"),
 )
 
 _CLIENT_B = (0.86, 0.86, 0.8, 0.72, 0.66, 0.58, 0.5, 0.45)
@@ -47,6 +53,7 @@ def pilots() -> dict[str, Autopilot]:
                 "Jordan": lambda n: 0.72,
                 "Sam": lambda n: 0.86,
                 "Riley": lambda n: 0.6,
+                "Ellis": lambda n: 0.7,
                 "Client B": lambda n: _CLIENT_B[min(n, len(_CLIENT_B)) - 1],
             }
         ),
@@ -75,10 +82,11 @@ async def seed(console: Console) -> None:
 
 
 INTRO = """\
-Rapport demo: a console window on a small workspace. You are "you", a practitioner with four
-client relationships (Sam, Client B, Riley, Jordan); alex, bea and cam are colleagues whose
-check-ins answer themselves. Type the same words as /checkin in Slack: help, list,
-history Sam, log Sam, review Riley, add <alias> ... . Also:
+Rapport demo: a console window on a small workspace. You are "you", a practitioner with five
+client relationships (Sam, Client B, Riley, Jordan, Ellis); alex, bea and cam are colleagues
+whose check-ins answer themselves. Type the same words as /checkin in Slack: help, list,
+history Sam, log Sam, review Riley, skip Sam, move Sam 2026-03-25 11:00, away until
+2026-03-30, hours, add <alias> ... held=<n>. Also:
   advance 7d | advance 3h   move the clock; check-ins, reminders, reviews and digests happen
   press <n>                 press a [button]
   answer 4 5 3 4 | text     answer the check-in you opened
