@@ -37,7 +37,7 @@ written by that version is lost or read differently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -106,13 +106,13 @@ def _epoch(at: datetime) -> int | float:
 class Plan:
     """What the timeline needs of its relationship: the schedule and the plan's size."""
 
-    slot_start: Any  # Callable[[int], datetime]: UTC start of scheduled slot k (unmoved)
+    slot_start: Callable[[int], datetime]  # UTC start of scheduled slot k (unmoved)
     slots: bool  # whether the relationship has scheduled slots at all
     one_off: bool  # a single scheduled session (a start without a cadence)
     planned: int | None  # None: open-ended
     cadence: timedelta  # roughly: one cadence (a month is 30 days)
     started: datetime
-    day_of: Any  # Callable[[datetime], date]: the local day of an instant
+    day_of: Callable[[datetime], date]  # the local day of an instant
 
 
 def slot_at(tl: Timeline, plan: Plan, slot: int) -> datetime:

@@ -23,7 +23,10 @@ def session_job(rel: Relationship, slot: int) -> str:
 
 async def plan_session(ctx: Context, rel: Relationship, slot: int) -> datetime | None:
     """Queue the check-in of scheduled slot `slot` if it is planned; when that session ends."""
-    found = next((o for o in timeline.planned(rel.timeline, plan_of(rel)) if o.slot == slot), None)
+    upto = max(1, slot - rel.timeline.next_slot + 1)
+    found = next(
+        (o for o in timeline.planned(rel.timeline, plan_of(rel), upto) if o.slot == slot), None
+    )
     return await _plan(ctx, rel, found) if found else None
 
 
