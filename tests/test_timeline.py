@@ -144,6 +144,14 @@ def test_move_the_next_session():
         tl.move(r.timeline, plan_of(r), T0 - 2 * DAY, T0 - DAY)
 
 
+def test_a_session_moved_past_the_next_one_stays_planned():
+    r = rel(planned=3)
+    t, _ = tl.move(r.timeline, plan_of(r), T0 + WEEK + DAY, T0 - DAY)  # slot 1 after slot 2
+    assert [(o.slot, o.number) for o in tl.planned(t, plan_of(r))] == [(2, 1), (1, 2), (3, 3)]
+    t = tl.hold_slot(t, plan_of(r), 2, 1)
+    assert tl.next_planned(t, plan_of(r)).slot == 1 and t.held == 1
+
+
 def test_held_before_rapport_counts_first():
     r = rel(timeline=tl.Timeline(earlier=7), planned=10)
     first = tl.next_planned(r.timeline, plan_of(r))

@@ -227,13 +227,13 @@ def log(tl: Timeline, plan: Plan, at: datetime, now: datetime, checkin: int) -> 
 
 
 def hold_slot(tl: Timeline, plan: Plan, slot: int, checkin: int) -> Timeline:
-    """Scheduled slot `slot` took place (its check-in is due). Slots before it that are
-    still open did not take place: cancelled, so none is left planned in the past."""
+    """Scheduled slot `slot` took place (its check-in is due). Open slots due before it did
+    not take place: cancelled, so none is left planned in the past."""
     if tl.settled(slot) or complete(tl, plan):
         raise Refused("not_planned")
-    done = list(tl.done)
+    done, at = list(tl.done), slot_at(tl, plan, slot)
     for k in range(tl.next_slot, slot):
-        if not tl.settled(k):
+        if not tl.settled(k) and slot_at(tl, plan, k) < at:  # (a slot moved later stays)
             done.append(Occurrence(slot_at(tl, plan, k), CANCELLED, k))
     done.append(Occurrence(slot_at(tl, plan, slot), HELD, slot, checkin))
     return _settle(tl, done)
