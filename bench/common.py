@@ -19,7 +19,7 @@ from redis.asyncio.connection import AbstractConnection
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.core.models import Aggregate, CheckIn, Practitioner, Relationship
-from bot.core.timeline import Timeline
+from bot.core.timeline import HELD, KEEP, Occurrence, Timeline
 from bot.service.app import Rapport, build
 from bot.store.repository import dump
 from bot.store.server import EmbeddedRedis, free_port
@@ -134,10 +134,20 @@ def checkin_for(rel: Relationship, number: int, at: datetime, asked: tuple[str, 
     return CheckIn(rel.id, number, "session", number, at, at, asked)
 
 
-def bumped(rel: Relationship, sessions: int) -> Relationship:
-    return replace(
-        rel, timeline=Timeline(earlier=sessions, next_slot=sessions + 1), entries=sessions
+def held_timeline(sessions: int, first: datetime, step: timedelta) -> Timeline:
+    """The timeline `sessions` logged sessions leave (one every `step` from `first`), as
+    stored: the latest timeline.KEEP with their times, the older ones folded into a count."""
+    kept = min(sessions, KEEP)
+    done = tuple(
+        Occurrence(first + step * (n - 1), HELD, None, n)
+        for n in range(sessions - kept + 1, sessions + 1)
     )
+    return Timeline(earlier=sessions - kept, done=done)
+
+
+def bumped(rel: Relationship, sessions: int) -> Relationship:
+    when = rel.created
+    return replace(rel, timeline=held_timeline(sessions, when, timedelta(days=7)), entries=sessions)
 
 
 __all__ = [

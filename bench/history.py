@@ -16,6 +16,7 @@ from bench.common import (
     TENANT,
     RoundTrips,
     fresh_redis,
+    held_timeline,
     median,
     relationship,
     seed_relationships,
@@ -24,7 +25,6 @@ from bench.common import (
 from bot.core.clock import ManualClock
 from bot.core.models import ANSWERED, Aggregate, CheckIn
 from bot.core.scoring import rotation, score
-from bot.core.timeline import Timeline
 from bot.service.api import Actor, Place
 from bot.service.checkins import _record
 from bot.store import keys
@@ -43,9 +43,7 @@ async def seed_history(
     start = T0 - timedelta(days=365)
     step = timedelta(days=365) / count
     rel = relationship(rid_n, owner, start, cadence_days=7)
-    rel = replace(
-        rel, alias=alias, timeline=Timeline(earlier=count, next_slot=count + 1), entries=count
-    )
+    rel = replace(rel, alias=alias, timeline=held_timeline(count, start, step), entries=count)
     agg = Aggregate()
     async with r.pipeline(transaction=False) as pipe:
         for n in range(1, count + 1):

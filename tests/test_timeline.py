@@ -182,6 +182,16 @@ def test_a_slot_held_late_cancels_the_open_ones_before_it():
     assert t.held == 1 and t.next_slot == 4
 
 
+def test_old_occurrences_fold_into_the_count_and_the_record_stops_growing():
+    r = rel(planned=None)
+    t = r.timeline
+    for k in range(1, tl.KEEP + 31):
+        t = tl.hold_slot(t, plan_of(r), k, k)
+    assert t.held == tl.KEEP + 30 and len(t.done) == tl.KEEP and t.earlier == 30
+    assert tl.held_with(t, tl.KEEP + 30).number == tl.KEEP + 30
+    assert tl.next_planned(t, plan_of(r)).number == tl.KEEP + 31
+
+
 def test_old_records_keep_their_counts():
     old = tl.Timeline.from_old(sessions_held=5, next_session=6)
     r = rel(timeline=old)

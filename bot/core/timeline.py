@@ -12,7 +12,9 @@ computed again:
   before the timeline existed (see below). (A `start=` in the past puts the sessions it
   counts on the timeline at their scheduled times, held without check-ins.)
 - `done`: held and cancelled occurrences, each with its start time, the scheduled slot it
-  filled (None for a session logged away from the schedule) and its check-in number.
+  filled (None for a session logged away from the schedule) and its check-in number. Only
+  the latest KEEP are kept: older ones are folded into `earlier` (their count stays; a
+  back-dated `log` older than all kept occurrences is placed after the folded ones).
 - `next_slot`: scheduled slots before it are settled (held, cancelled or counted in
   `earlier`); from it on, every slot not in `done` is planned.
 - `moves`: slots moved to another time by `move`.
@@ -45,6 +47,7 @@ from typing import Any
 PLANNED, HELD, CANCELLED = "planned", "held", "cancelled"
 _CODES = {HELD: "h", CANCELLED: "c"}
 _STATES = {v: k for k, v in _CODES.items()}
+KEEP = 60  # occurrences kept with their times (over a year of weekly sessions)
 FUTURE_GRACE = timedelta(minutes=5)  # a `log` this far ahead is "now" give or take a clock
 
 
@@ -198,7 +201,18 @@ def _settle(tl: Timeline, done: list[Occurrence], **changes: Any) -> Timeline:
     k = tl.next_slot
     while k in taken:
         k += 1
-    return replace(tl, next_slot=k)
+    return _folded(replace(tl, next_slot=k))
+
+
+def _folded(tl: Timeline) -> Timeline:
+    """At most KEEP occurrences keep their times: older ones are folded into `earlier`, so
+    the record (read by every due job) stops growing. Only settled slots are folded."""
+    extra = len(tl.done) - KEEP
+    if extra <= 0:
+        return tl
+    old = [o for o in tl.done[:extra] if o.slot is None or o.slot < tl.next_slot]
+    held = sum(1 for o in old if o.state == HELD)
+    return replace(tl, earlier=tl.earlier + held, done=tl.done[len(old) :])
 
 
 def _matching_slot(tl: Timeline, plan: Plan, at: datetime) -> int | None:
