@@ -256,3 +256,17 @@ async def test_the_demo_words_are_in_help(redis, clock):
     for word in ("advance <n>d", "press <n>", "answer 4 5 3 4", "`now`", "`quit`"):
         assert word in out
     assert "move the demo's clock" in await me.type("help advance")
+
+
+async def test_a_review_nudge_waits_for_a_working_day(redis, clock):
+    # Sessions on Friday evenings; the midway review falls due after the first, unanswered
+    me = await console_at(redis, clock, datetime(2026, 1, 16, 9, 0, tzinfo=UTC))
+    await me.type("add Kit sessions=2 every=weekly start=2026-01-16 19:00")
+    out = await me.type("advance 14d")
+    nudge = out.index("The midway review for Kit is due")
+    stamp = re.findall(r"\[(\w{3}) \d\d \w{3} (\d\d):\d\d\] DM to you:", out[:nudge])[-1]
+    assert stamp[0] not in ("Sat", "Sun") and "09" <= stamp[1] < "18"
+    for day, hour in re.findall(
+        r"\[(\w{3}) \d\d \w{3} (\d\d):\d\d\] (?:DM to you|your message)", out
+    ):
+        assert day not in ("Sat", "Sun") and "09" <= hour < "18", (day, hour)
