@@ -270,3 +270,17 @@ async def test_a_review_nudge_waits_for_a_working_day(redis, clock):
         r"\[(\w{3}) \d\d \w{3} (\d\d):\d\d\] (?:DM to you|your message)", out
     ):
         assert day not in ("Sat", "Sun") and "09" <= hour < "18", (day, hour)
+
+
+async def test_working_hours_are_the_practitioners_own(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    shown = await me.type("hours")
+    assert "Your working hours: 09:00-18:00 mon,tue,wed,thu,fri (Europe/London)" in shown
+    out = await me.type("hours 17:00-21:00 mon,tue,sat", "hours")
+    assert "Your working hours: 17:00-21:00 mon,tue,sat" in out
+    await me.type("add Eve every=weekly start=2026-03-16 10:00")
+    week = await me.type("advance 7d")
+    assert "[Mon 16 Mar 17:00] DM to you:\nSession 1 with Eve, Mon 16 Mar. Got a minute" in week
+    assert "[Sat 21 Mar 18:00] DM to you:\nA gentle nudge" in week  # 4 + 4 + 1 working hours
+    refused = await me.type("hours 18:00-09:00")
+    assert "must come after its start" in refused and "Right form: `hours" in refused

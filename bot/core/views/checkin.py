@@ -3,12 +3,16 @@ the summary once answered."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.core.messages import Action, Actions, Button, Fields, Form, Message, Span
 from bot.core.models import EARLY, SESSION, CheckIn, Relationship
 from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric
 from bot.core.schedule import local
 from bot.core.views.text import REVIEW_NAMES, band_label, p, pct, say
+
+JUST_ENDED = timedelta(hours=2)  # later than this after its end, a session is named by day
 
 
 def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: Form) -> Message:
@@ -29,10 +33,12 @@ def checkin_prompt(prompts: Prompts, rel: Relationship, checkin: CheckIn, form: 
 
 
 def _session_line(prompts: Prompts, rel: Relationship, checkin: CheckIn) -> str:
-    """'Session 4 with Sam just ended', or, for a session of an earlier day (a back-dated
-    log, a check-in held back for working hours), 'Session 4 with Riley, Tue 10 Nov'."""
+    """'Session 4 with Sam just ended', or, for a session of an earlier day or hours ago (a
+    back-dated log, a check-in held back for working hours), 'Session 4 with Riley, Tue 10
+    Nov'."""
     held, asked = local(checkin.session_at, rel.tz), local(checkin.created, rel.tz)
-    if held.date() == asked.date():
+    ended = checkin.session_at + timedelta(minutes=rel.length_minutes)
+    if held.date() == asked.date() and checkin.created - ended <= JUST_ENDED:
         return prompts.say("checkin_prompt", session=checkin.session, alias=rel.alias)
     day = held.strftime("%a %d %b")
     return prompts.say("checkin_prompt_dated", session=checkin.session, alias=rel.alias, day=day)
