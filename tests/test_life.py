@@ -284,3 +284,16 @@ async def test_working_hours_are_the_practitioners_own(redis, clock):
     assert "[Sat 21 Mar 18:00] DM to you:\nA gentle nudge" in week  # 4 + 4 + 1 working hours
     refused = await me.type("hours 18:00-09:00")
     assert "must come after its start" in refused and "Right form: `hours" in refused
+
+
+async def test_a_back_dated_session_answered_late_does_not_step_drift(redis, clock):
+    me = await console_at(redis, clock, MON_16_MAR_0700)
+    await me.type("add Rae")
+    for _ in range(3):
+        await me.type("log Rae")
+        await answer_latest(me, 5, 5, 5, 5)
+        await me.type("advance 1d")
+    await me.type("log Rae 2026-03-16 08:00")  # an earlier session, remembered late
+    out = await answer_latest(me, 1, 1, 1, 1)
+    assert "saved" in out and "drifting toward transactional" not in out
+    assert "drifting" not in (await me.type("list")).split("> list", 1)[1]

@@ -201,7 +201,17 @@ def _record(
         set_aside=max(0, agg.set_aside - (late and before.is_review)),
     )
     agg = agg.count(week, answered=1)
+    if _out_of_order(agg, after):
+        return agg, None  # drift is judged in session order: a back-dated session is not "latest"
     return _step_drift(ctx, agg, agg.drift, after.number, scores)
+
+
+def _out_of_order(agg: Aggregate, checkin: CheckIn) -> bool:
+    """Whether a later session than `checkin`'s was answered already (a back-dated log)."""
+    return checkin.kind == SESSION and any(
+        s.kind == SESSION and s.number != checkin.number and s.at > checkin.session_at
+        for s in agg.recent
+    )
 
 
 def _step_drift(
