@@ -94,7 +94,8 @@ def kinds() -> list[Kind]:
         for n in (8, 12):
             out.append(Kind(f"stable {n}, {off:.0%} off", n, off, _stable, "stable"))
     out.append(Kind("stable 12, 25% missed", 12, 0.2, _stable, "stable", missed=0.25))
-    out.append(Kind("one-point dip, all items", 12, 0.2, _dip, "dip"))
+    out.append(Kind("one-point dip, exact", 12, 0.0, _dip, "dip"))
+    out.append(Kind("one-point dip, 20% off", 12, 0.2, _dip, "dip"))
     for rate in (0.15, 0.25, 0.35):
         out.append(Kind(f"decline {rate:.2f}/session", 12, 0.2, _decline(rate), "decline"))
     out.append(Kind("decline 0.25, 40% off", 12, 0.4, _decline(0.25), "decline"))

@@ -15,8 +15,10 @@ strays a point now and then. So this model works in rating points, item by item:
   (weight = 1/variance), with variance ``V``: a review (sixteen items) tells far more than a
   check-in (three), and an item compared with itself more than one compared with the base.
   ``z = D / sqrt(V)`` is the reliable-change statistic.
-- ``shift`` is an exponentially discounted, information-weighted mean of the sessions'
-  deviations (discount ``1 - lambda``): where the relationship sits now against its start.
+- ``shift`` is an EWMA of the sessions' deviations (weight ``lambda`` for the newest): where
+  the relationship sits now against its start. Its variance follows from the sessions'
+  variances, with the error of ``base`` counted once (it is shared by every session that
+  compares new items with it), so a review's steadier reading makes it reliable sooner.
 
 Signals on each session (after the first):
 
@@ -27,7 +29,9 @@ Signals on each session (after the first):
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
 - ``ceiling``: every rating so far was 5 for at least ``baseline_sessions`` sessions and this
-  session dips below: room to grow, a watch note.
+  session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
+  start says little about the level (ratings cannot go higher), so the relationship is
+  measured from this session on.
 
 A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
 (without a drift rule) opens a watch episode and sends one softer watch note. An episode
@@ -51,7 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.rubric import DriftParams
@@ -77,22 +81,17 @@ class DriftState:
     base: float = 0.0  # mean rating of the baseline sessions
     base_n: int = 0  # items behind `base`
     items: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # id -> (ref, m)
-    groups: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # id -> (swd, sw)
-    swd: float = 0.0  # discounted sum of weight * deviation
-    sw: float = 0.0  # discounted sum of weights
-    sww: float = 0.0  # discounted (squared discount) sum of weights: shift's variance
+    groups: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # id -> discounted (sum, count)
+    shift: float = 0.0  # EWMA of the sessions' deviations: where it sits against its start
+    shift_var: float = 0.0  # its variance from the sessions' own noise
+    shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
     low: bool = False  # the previous session was reliably low
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
 
-    @property
-    def shift(self) -> float:
-        return self.swd / self.sw if self.sw else 0.0
-
-    @property
-    def shift_sd(self) -> float:
-        return math.sqrt(self.sww) / self.sw if self.sw else math.inf
+    def shift_sd(self, params: DriftParams) -> float:
+        return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
 
     @property
     def drifting(self) -> bool:
@@ -109,7 +108,7 @@ class DriftState:
             "base": [round(self.base, 6), self.base_n],
             "items": {k: [round(r, 6), m] for k, (r, m) in self.items.items()},
             "groups": {k: [round(a, 6), round(b, 6)] for k, (a, b) in self.groups.items()},
-            "shift": [round(self.swd, 6), round(self.sw, 6), round(self.sww, 6)],
+            "shift": [round(self.shift, 6), round(self.shift_var, 6), round(self.shift_base, 6)],
             "low": self.low,
             "ceiling": self.ceiling,
             "episode": self.episode,
@@ -121,7 +120,7 @@ class DriftState:
         if data.get("v") != STATE_VERSION:
             return _from_v1(data)
         base, base_n = data["base"]
-        swd, sw, sww = data["shift"]
+        shift, shift_var, shift_base = data["shift"]
         episode = data.get("episode")
         if episode is not None and not isinstance(episode, str):
             raise TypeError("drift episode must be text")
@@ -131,9 +130,9 @@ class DriftState:
             base_n=int(base_n),
             items={str(k): (float(r), int(m)) for k, (r, m) in data.get("items", {}).items()},
             groups={str(k): (float(a), float(b)) for k, (a, b) in data.get("groups", {}).items()},
-            swd=float(swd),
-            sw=float(sw),
-            sww=float(sww),
+            shift=float(shift),
+            shift_var=float(shift_var),
+            shift_base=float(shift_base),
             low=bool(data.get("low", False)),
             ceiling=bool(data.get("ceiling", False)),
             episode=episode,
@@ -173,10 +172,16 @@ class DriftVerdict:
 _QUIET = DriftVerdict(drifting=False, nudge=False, rule=None, group=None, overall=None)
 
 
+def _base_var(p: DriftParams, s: DriftState) -> float:
+    return (p.noise**2 + p.spread**2) / s.base_n if s.base_n else math.inf
+
+
 @dataclass(frozen=True)
 class _Session:
     d: float  # information-weighted deviation from the relationship's own level, points
-    var: float
+    var: float  # its variance, all told
+    own_var: float  # its variance without the error of `base`
+    on_base: float  # the share of its weight that rests on `base`
     by_group: dict[str, float]  # each group's mean deviation this session
     mean: float  # plain mean rating
 
@@ -185,7 +190,6 @@ def _session(
     p: DriftParams, s: DriftState, ratings: Mapping[str, int], group_of: Mapping[str, str]
 ) -> _Session:
     noise2, spread2 = p.noise**2, p.spread**2
-    base_var = (noise2 + spread2) / s.base_n if s.base_n else math.inf
     wsum = wd = wnew = 0.0
     per_group: dict[str, list[float]] = {}
     for item, rating in ratings.items():
@@ -200,10 +204,12 @@ def _session(
         wd += w * (rating - ref)
         per_group.setdefault(group_of.get(item, item), []).append(rating - ref)
     # New items share one base, so its error does not shrink with their number.
-    var = 1 / wsum + (wnew / wsum) ** 2 * base_var
+    on_base = wnew / wsum
     return _Session(
         d=wd / wsum,
-        var=var,
+        var=1 / wsum + (on_base**2 * _base_var(p, s) if on_base else 0.0),
+        own_var=1 / wsum,
+        on_base=on_base,
         by_group={g: sum(v) / len(v) for g, v in per_group.items()},
         mean=sum(ratings.values()) / len(ratings),
     )
@@ -239,12 +245,12 @@ def _learn(
     low: bool,
 ) -> DriftState:
     """Fold this session into the state (signals and episodes are set by the caller)."""
-    decay = 1 - p.lam
-    w = 1 / x.var
-    swd, sw, sww = decay * s.swd + w * x.d, decay * s.sw + w, decay**2 * s.sww + w
-    if s.sessions == 0:
-        swd = sw = sww = 0.0  # the first session defines the start: no shift yet
-    shift = swd / sw if sw else 0.0
+    lam, decay = p.lam, 1 - p.lam
+    shift = lam * x.d + decay * s.shift
+    shift_var = lam**2 * x.own_var + decay**2 * s.shift_var
+    shift_base = lam * x.on_base + decay * s.shift_base
+    if s.sessions == 0:  # the first session defines the start: no shift yet
+        shift = shift_var = shift_base = 0.0
     base, base_n = s.base, s.base_n
     if s.sessions < p.baseline_sessions and not low:
         n = len(ratings)
@@ -258,21 +264,32 @@ def _learn(
     groups = dict(s.groups)
     for g, dev in x.by_group.items():
         a, b = groups.get(g, (0.0, 0.0))
-        groups[g] = (decay * a + dev, decay * b + 1)
+        groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
     return DriftState(
         sessions=s.sessions + 1,
         base=base,
         base_n=base_n,
         items=items,
         groups=groups,
-        swd=swd,
-        sw=sw,
-        sww=sww,
+        shift=shift,
+        shift_var=shift_var,
+        shift_base=shift_base,
         low=low,
         ceiling=s.ceiling and all(r >= TOP for r in ratings.values()),
         episode=s.episode,
         calm=s.calm,
     )
+
+
+def _restart(
+    p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]
+) -> DriftState:
+    """A state whose start is this session: a perfect start says little about the level
+    (ratings cannot go above it), so after its first dip the relationship is measured
+    from where it settled."""
+    fresh = DriftState()
+    x = _session(p, fresh, ratings, group_of)
+    return replace(_learn(p, fresh, ratings, group_of, x, low=False), ceiling=False)
 
 
 def _worst_group(state: DriftState, x: _Session) -> str | None:
@@ -294,11 +311,13 @@ def step(
         return state, _QUIET
     x = _session(params, state, ratings, group_of)
     shift_state = _learn(params, state, ratings, group_of, x, low=False)
-    found = _signals(params, state, x, shift_state.shift, shift_state.shift_sd)
+    found = _signals(params, state, x, shift_state.shift, shift_state.shift_sd(params))
     low = LOW in found
     new = _learn(params, state, ratings, group_of, x, low) if low else shift_state
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
+    if watch_reason == CEILING and drift_rule is None:
+        new = _restart(params, ratings, group_of)
 
     episode, calm, nudge, watch = state.episode, state.calm, False, False
     if drift_rule and not state.drifting:
@@ -310,7 +329,7 @@ def step(
         calm = calm + 1 if quiet else 0
         if calm >= params.rearm_sessions:
             episode, calm = None, 0
-    new = DriftState(**{**new.__dict__, "episode": episode, "calm": calm})
+    new = replace(new, episode=episode, calm=calm)
     drifting = new.drifting
     opened = episode.split(":", 1)[1] if episode else None
     return new, DriftVerdict(
