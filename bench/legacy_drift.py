@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.scoring import Scores
 
+
 @dataclass(frozen=True)
 class DriftParams:
     """The old rule's parameters, as rubric.yaml held them."""

@@ -223,7 +223,9 @@ def _delay(t: Tally) -> str:
     return f"{statistics.median(t.delays):4.1f}" if t.delays else "   -"
 
 
-def report(rows: list[tuple[Kind, Tally, Tally]], series: int = SERIES, seed: int = 10) -> list[str]:
+def report(
+    rows: list[tuple[Kind, Tally, Tally]], series: int = SERIES, seed: int = 10
+) -> list[str]:
     head = (
         f"{'kind':<27} {'drift':>6} {'watch':>6} {'hit':>6} {'early>hit':>10} "
         f"{'onset>n':>7} {'x/ep':>4} | {'old drift':>9} {'old hit':>7} {'onset>n':>7}"

@@ -81,7 +81,9 @@ class DriftState:
     base: float = 0.0  # mean rating of the baseline sessions
     base_n: int = 0  # items behind `base`
     items: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # id -> (ref, m)
-    groups: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # id -> discounted (sum, count)
+    groups: Mapping[str, tuple[float, float]] = field(
+        default_factory=dict
+    )  # id -> discounted (sum, count)
     shift: float = 0.0  # EWMA of the sessions' deviations: where it sits against its start
     shift_var: float = 0.0  # its variance from the sessions' own noise
     shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
@@ -281,9 +283,7 @@ def _learn(
     )
 
 
-def _restart(
-    p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]
-) -> DriftState:
+def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]) -> DriftState:
     """A state whose start is this session: a perfect start says little about the level
     (ratings cannot go above it), so after its first dip the relationship is measured
     from where it settled."""
@@ -307,8 +307,9 @@ def step(
     """Take one session's ratings (item id -> 1..5; `group_of` maps an item to its group);
     return the new state and this session's verdict."""
     state = state or DriftState()
-    if not ratings:
-        return state, _QUIET
+    if not ratings:  # nothing rated: the state and any open episode stay as they are
+        rule = state.episode.split(":", 1)[1] if state.drifting and state.episode else None
+        return state, replace(_QUIET, drifting=state.drifting, rule=rule)
     x = _session(params, state, ratings, group_of)
     shift_state = _learn(params, state, ratings, group_of, x, low=False)
     found = _signals(params, state, x, shift_state.shift, shift_state.shift_sd(params))

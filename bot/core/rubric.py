@@ -119,6 +119,11 @@ class Rubric:
     contrasts_per_checkin: int
 
     @property
+    def group_of(self) -> dict[str, str]:
+        """Each contrast id's group id (how bot.core.drift groups items)."""
+        return {c.id: c.group for c in self.contrasts}
+
+    @property
     def contrasts(self) -> tuple[Contrast, ...]:
         """All contrasts, group by group, in the file's order."""
         return tuple(c for g in self.groups for c in g.contrasts)
