@@ -59,7 +59,7 @@ def test_bands_follow_the_spec_thresholds() -> None:
 def test_other_rules_are_read_with_their_types() -> None:
     rubric = load_rubric()
     assert rubric.drift.cutoff == 0.40  # null in the file: the transactional band's edge
-    assert 0 < rubric.drift.lam <= 1 and rubric.drift.baseline_sessions == 2
+    assert 0 < rubric.drift.lam <= 1 and rubric.drift.baseline_sessions == 3
     assert rubric.drift.watch_points < rubric.drift.fall_points  # the note is the softer one
     assert rubric.reviews.midway_fraction == 0.5
     assert rubric.reviews.open_ended_every_months == 6

@@ -28,7 +28,7 @@ Signals on each session (after the first):
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
-- ``ceiling``: every rating so far was 5 for at least ``baseline_sessions`` sessions and this
+- ``ceiling``: every rating so far was 5 for at least two sessions and this
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
   start says little about the level (ratings cannot go higher), so the relationship is
   measured from this session on.
@@ -62,6 +62,7 @@ from bot.core.rubric import DriftParams
 
 STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
+CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -223,15 +224,18 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
     if s.sessions == 0:
         return [CUTOFF] if x.mean < points(p.cutoff) else []
     low = x.d <= -p.watch_points and x.d / math.sqrt(x.var) <= -p.z
-    if low and x.d <= -p.fall_points:
+    # A drop must be big, and reliably bigger than a watch-size dip: early on, when items are
+    # compared with a base of a few ratings, that takes a larger fall.
+    if low and x.d <= -p.fall_points and x.d + p.watch_points <= -p.z * math.sqrt(x.var):
         found.append(DROP)
     if low and s.low:
         found.append(FALL)
-    if shift <= -p.trend_points and shift / sd <= -p.z:
+    # Sustained: it was already half-way down before this session, so one dip is not a trend.
+    if shift <= -p.trend_points and shift / sd <= -p.z and s.shift <= -p.trend_points / 2:
         found.append(TREND)
     if s.base + shift < points(p.cutoff):
         found.append(CUTOFF)
-    if s.ceiling and s.sessions >= p.baseline_sessions and x.mean < TOP:
+    if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
     if low:
         found.append(LOW)
