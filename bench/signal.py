@@ -68,12 +68,22 @@ def _decline(rate: float) -> Callable[[random.Random], tuple[Level, int | None]]
     return make
 
 
-def _drop(size: float, recover: bool) -> Callable[[random.Random], tuple[Level, int | None]]:
+def _drop(size: float, shape: str) -> Callable[[random.Random], tuple[Level, int | None]]:
+    """A sudden drop at a session from 4 to 10 that stays down, recovers (down for that
+    session and the next, half-way back the one after, then back), or is a one-session blip."""
+
     def make(rng: random.Random) -> tuple[Level, int | None]:
         level, at = rng.uniform(3.5, 4.8), rng.randint(4, 10)
-        if recover:
-            return (lambda t: level - size if t == at else level), at
-        return (lambda t: level - size if t >= at else level), at
+        down = {"stays": {}, "recovers": {at + 2: size / 2, at + 3: 0}, "blip": {at + 1: 0}}
+        after = down[shape]
+
+        def at_session(t: int) -> float:
+            if t < at:
+                return level
+            back = [v for k, v in after.items() if k <= t]
+            return level - (back[-1] if back else size)
+
+        return at_session, at
 
     return make
 
@@ -101,10 +111,11 @@ def kinds() -> list[Kind]:
     out.append(Kind("decline 0.25, 40% off", 12, 0.4, _decline(0.25), "decline"))
     out.append(Kind("decline 0.25, 25% missed", 12, 0.2, _decline(0.25), "decline", missed=0.25))
     for size in (1.5, 2.0, 3.0):
-        for recover in (False, True):
-            how = "recovers" if recover else "stays"
-            make = _drop(size, recover)
-            out.append(Kind(f"drop {size:g}, {how}", 12, 0.2, make, "drop", soft=size < 2))
+        for shape in ("stays", "recovers", "blip"):
+            if shape == "blip" and size < 2:
+                continue
+            make = _drop(size, shape)
+            out.append(Kind(f"drop {size:g}, {shape}", 12, 0.2, make, "drop", soft=size < 2))
     out.append(Kind("ceiling start, then 4-4.5", 12, 0.2, _ceiling, "ceiling"))
     return out
 
