@@ -28,8 +28,7 @@ Signals on each session (after the first):
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
-- ``ceiling``: at least two sessions so far, all at the ceiling (every rating 5, or one 4
-  in three), and this
+- ``ceiling``: every rating so far was 5 for at least two sessions, and this
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
   start says little about the level (ratings cannot go higher), so the relationship is
   measured from this session on.
@@ -62,9 +61,7 @@ from typing import Any
 from bot.core.rubric import DriftParams
 
 STATE_VERSION = 2
-TOP = 5  # the highest rating
-# A ceiling start: sessions whose mean rating is at least this (all 5s, or one 4 in three).
-NEAR_TOP = TOP - 0.34
+TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
@@ -92,7 +89,7 @@ class DriftState:
     shift_var: float = 0.0  # its variance from the sessions' own noise
     shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
     low: bool = False  # the previous session was reliably low
-    ceiling: bool = True  # every session so far was at the ceiling (NEAR_TOP)
+    ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
 
@@ -158,7 +155,7 @@ def _from_v1(data: Mapping[str, Any]) -> DriftState:
         sessions=int(data.get("sessions", 0)),
         base=points(sum(baseline) / len(baseline)) if baseline else 0.0,
         base_n=3 * len(baseline),  # three items a session stood behind each old score
-        ceiling=bool(baseline) and points(min(baseline)) >= NEAR_TOP,
+        ceiling=bool(baseline) and min(baseline) >= 1.0,
         episode=f"{DRIFT}:{episode}" if isinstance(episode, str) else None,
         calm=int(data.get("calm", 0)),
     )
@@ -238,7 +235,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
         found.append(TREND)
     if s.base + shift < points(p.cutoff):
         found.append(CUTOFF)
-    if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP - 0.5:
+    if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
     if low:
         found.append(LOW)
@@ -284,7 +281,7 @@ def _learn(
         shift_var=shift_var,
         shift_base=shift_base,
         low=low,
-        ceiling=s.ceiling and x.mean >= NEAR_TOP,
+        ceiling=s.ceiling and x.mean >= TOP,
         episode=s.episode,
         calm=s.calm,
     )
