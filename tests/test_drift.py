@@ -146,6 +146,14 @@ def test_a_constant_relationship_never_nudges(value: int, n: int) -> None:
     assert not any(v.nudge or v.watch or v.drifting for v in verdicts)
 
 
+@given(st.integers(4, 5), st.integers(2, 12), st.integers(0, 4))
+def test_a_single_one_point_dip_of_every_item_is_never_a_drift_nudge(
+    value: int, before: int, after: int
+) -> None:
+    verdicts = judge(*([value] * before), value - 1, *([value] * after))
+    assert not any(v.nudge or v.drifting for v in verdicts)
+
+
 @given(
     st.lists(st.one_of(st.none(), st.lists(st.integers(1, 5), min_size=3, max_size=3)), max_size=30)
 )
