@@ -369,3 +369,22 @@ async def test_editing_the_latest_checkin_re_judges_drift(redis, clock):
     assert [m.kind for m in again.followups] == ["drift"]
     once_more = await rapport.submit(me, form.ref, answers(form, 1))
     assert once_more.followups == ()  # the same episode is not nudged twice
+
+
+async def test_one_low_session_brings_a_watch_note_that_history_shows(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    me = actor()
+    await rapport.command(me, "add Sam", DM)
+    sent = []
+    for rating in (4, 4, 4, 4, 4, 4, 3, 4):
+        form = await _logged_form(rapport, outbox, me)
+        result = await rapport.submit(me, form.ref, answers(form, rating))
+        sent.append(result.followups)
+    assert [len(f) for f in sent] == [0, 0, 0, 0, 0, 0, 1, 0]  # one note, at the low session
+    note = sent[6][0]
+    assert note.kind == "watch" and "Sam" in note.summary
+    words = (note.summary + str(note.blocks)).lower()
+    assert "drift" not in words and "transactional" not in words  # told apart at a glance
+    history = str((await rapport.command(me, "history Sam", DM)).blocks)
+    assert "· watch" in history and "drifting" not in history
+    assert "steady" in str((await rapport.command(me, "list", DM)).blocks)
