@@ -243,12 +243,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
 
 
 def _learn(
-    p: DriftParams,
-    s: DriftState,
-    ratings: Mapping[str, int],
-    group_of: Mapping[str, str],
-    x: _Session,
-    low: bool,
+    p: DriftParams, s: DriftState, ratings: Mapping[str, int], x: _Session, low: bool
 ) -> DriftState:
     """Fold this session into the state (signals and episodes are set by the caller)."""
     lam, decay = p.lam, 1 - p.lam
@@ -293,13 +288,35 @@ def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, 
     from where it settled."""
     fresh = DriftState()
     x = _session(p, fresh, ratings, group_of)
-    return replace(_learn(p, fresh, ratings, group_of, x, low=False), ceiling=False)
+    return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
 
 
 def _worst_group(state: DriftState, x: _Session) -> str | None:
     if state.groups:
         return min(state.groups, key=lambda g: state.groups[g][0] / state.groups[g][1])
     return min(x.by_group, key=lambda g: x.by_group[g]) if x.by_group else None
+
+
+def _episode(
+    p: DriftParams,
+    before: DriftState,
+    after: DriftState,
+    found: list[str],
+    drift_rule: str | None,
+    watch_reason: str | None,
+) -> tuple[str | None, int, bool, bool]:
+    """The episode after this session, its calm count, and whether to nudge or to note."""
+    episode, calm = before.episode, before.calm
+    if drift_rule and not before.drifting:
+        return f"{DRIFT}:{drift_rule}", 0, True, False
+    if watch_reason and episode is None:
+        return f"{WATCH}:{watch_reason}", 0, False, True
+    if episode is not None:
+        quiet = not found and after.shift >= -p.rearm_points
+        calm = calm + 1 if quiet else 0
+        if calm >= p.rearm_sessions:
+            episode, calm = None, 0
+    return episode, calm, False, False
 
 
 def step(
@@ -315,25 +332,15 @@ def step(
         rule = state.episode.split(":", 1)[1] if state.drifting and state.episode else None
         return state, replace(_QUIET, drifting=state.drifting, rule=rule)
     x = _session(params, state, ratings, group_of)
-    shift_state = _learn(params, state, ratings, group_of, x, low=False)
-    found = _signals(params, state, x, shift_state.shift, shift_state.shift_sd(params))
-    low = LOW in found
-    new = _learn(params, state, ratings, group_of, x, low) if low else shift_state
+    new = _learn(params, state, ratings, x, low=False)
+    found = _signals(params, state, x, new.shift, new.shift_sd(params))
+    if LOW in found:  # a reliably low session does not go into the relationship's level
+        new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
     if watch_reason == CEILING and drift_rule is None:
         new = _restart(params, ratings, group_of)
-
-    episode, calm, nudge, watch = state.episode, state.calm, False, False
-    if drift_rule and not state.drifting:
-        episode, calm, nudge = f"{DRIFT}:{drift_rule}", 0, True
-    elif watch_reason and episode is None:
-        episode, calm, watch = f"{WATCH}:{watch_reason}", 0, True
-    elif episode is not None:
-        quiet = not found and new.shift >= -params.rearm_points
-        calm = calm + 1 if quiet else 0
-        if calm >= params.rearm_sessions:
-            episode, calm = None, 0
+    episode, calm, nudge, watch = _episode(params, state, new, found, drift_rule, watch_reason)
     new = replace(new, episode=episode, calm=calm)
     drifting = new.drifting
     opened = episode.split(":", 1)[1] if episode else None
