@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench import legacy_drift
 from bot.core import drift
@@ -258,4 +258,62 @@ def report(
             f"{early:>10} {_delay(new):>7} {new.extra:>4} | {old.pct(old.nudged):>9} "
             f"{old.pct(old.hit):>7} {_delay(old):>7}"
         )
+    return lines
+
+
+# One change at a time around rubric.yaml's values (docs/signal.md, "How each parameter was
+# chosen"): `python -m bench signal --sweep`.
+SWEEP = (
+    "",
+    "z=1.645",
+    "z=2.33",
+    "lam=0.3",
+    "lam=0.5",
+    "trend_points=0.5",
+    "trend_points=0.7",
+    "fall_points=1.0",
+    "fall_points=1.5",
+    "watch_points=0.5",
+    "watch_points=1.0",
+    "baseline_sessions=2",
+    "baseline_sessions=4",
+    "spread=0.5",
+    "item_memory=1",
+    "item_memory=3",
+    "noise=0.35",
+    "noise=0.55",
+    "rearm_sessions=1",
+    "rearm_sessions=3",
+)
+SWEPT = (
+    "stable 12, 20% off",
+    "stable 12, 40% off",
+    "one-point dip, exact",
+    "decline 0.15/session",
+    "decline 0.25/session",
+    "decline 0.35/session",
+    "drop 1.5, recovers",
+    "drop 2, recovers",
+)
+
+
+def sweep(series: int = 800, seed: int = 77) -> list[str]:
+    """The hit rate of the swept kinds for each one-parameter change."""
+    rubric = load_rubric()
+    chosen = [(i, k) for i, k in enumerate(kinds()) if k.name in SWEPT]
+    lines = ["change".ljust(22) + " ".join(f"{k.name[:11]:>11}" for _, k in chosen)]
+    for change in SWEEP:
+        name, _, value = change.partition("=")
+        params = rubric.drift
+        if name:
+            params = replace(params, **{name: type(getattr(params, name))(value)})
+        tuned = replace(rubric, drift=params)
+        hits = []
+        for i, kind in chosen:
+            rng, tally = random.Random(seed + i), Tally(delays=[])
+            for _ in range(series):
+                sessions, level, onset = _simulate(tuned, kind, rng)
+                _judge(kind, _new(tuned, sessions), level, onset, tally)
+            hits.append(tally.pct(tally.hit))
+        lines.append((change or "(rubric.yaml)").ljust(22) + " ".join(f"{h:>11}" for h in hits))
     return lines
