@@ -60,6 +60,7 @@ def test_other_rules_are_read_with_their_types() -> None:
     rubric = load_rubric()
     assert rubric.drift.cutoff == 0.40  # null in the file: the transactional band's edge
     assert 0 < rubric.drift.lam <= 1 and rubric.drift.baseline_sessions == 3
+    assert rubric.drift.watch_points < rubric.drift.fall_points  # the note is the softer one
     assert rubric.reviews.midway_fraction == 0.5
     assert rubric.reviews.open_ended_every_months == 6
     assert rubric.reviews.annual_every_months == 12
@@ -109,8 +110,15 @@ BROKEN = [
     ("lambda above 1", _set(("drift", "lambda"), 1.5), "drift.lambda: must be between 0 and 1"),
     ("lambda zero", _set(("drift", "lambda"), 0), "drift.lambda"),
     ("lambda as text", _set(("drift", "lambda"), "fast"), "drift.lambda: must be a number"),
-    ("width negative", _set(("drift", "width"), -1), "drift.width"),
-    ("drop missing", _drop(("drift", "drop")), "drift.drop: missing"),
+    ("noise negative", _set(("drift", "noise"), -1), "drift.noise"),
+    ("fall missing", _drop(("drift", "fall_points")), "drift.fall_points: missing"),
+    (
+        "fall below watch",
+        _set(("drift", "fall_points"), 0.5),
+        "drift.fall_points: must be from watch_points (0.75) to 4",
+    ),
+    ("trend in score units", _set(("drift", "trend_points"), 0), "drift.trend_points"),
+    ("item memory zero", _set(("drift", "item_memory"), 0), "drift.item_memory"),
     ("drift typo", _set(("drift", "lamda"), 0.3), "drift.lamda: unknown key"),
     ("baseline as float", _set(("drift", "baseline_sessions"), 2.5), "drift.baseline_sessions"),
     ("baseline zero", _set(("drift", "baseline_sessions"), 0), "drift.baseline_sessions"),

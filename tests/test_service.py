@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -369,3 +370,44 @@ async def test_editing_the_latest_checkin_re_judges_drift(redis, clock):
     assert [m.kind for m in again.followups] == ["drift"]
     once_more = await rapport.submit(me, form.ref, answers(form, 1))
     assert once_more.followups == ()  # the same episode is not nudged twice
+
+
+async def test_one_low_session_brings_a_watch_note_that_history_shows(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    me = actor()
+    await rapport.command(me, "add Sam", DM)
+    sent = []
+    for rating in (4, 4, 4, 4, 4, 4, 3, 4):
+        form = await _logged_form(rapport, outbox, me)
+        result = await rapport.submit(me, form.ref, answers(form, rating))
+        sent.append(result.followups)
+    assert [len(f) for f in sent] == [0, 0, 0, 0, 0, 0, 1, 0]  # one note, at the low session
+    note = sent[6][0]
+    assert note.kind == "watch" and "Sam" in note.summary
+    words = (note.summary + str(note.blocks)).lower()
+    assert "drift" not in words and "transactional" not in words  # told apart at a glance
+    history = str((await rapport.command(me, "history Sam", DM)).blocks)
+    assert "· watch" in history and "drifting" not in history
+    assert "steady" in str((await rapport.command(me, "list", DM)).blocks)
+
+
+async def test_an_aggregate_stored_by_the_old_drift_rule_stays_mid_episode(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    me = actor()
+    await rapport.command(me, "add Sam", DM)
+    for rating in (4, 4, 4):
+        form = await _logged_form(rapport, outbox, me)
+        await rapport.submit(me, form.ref, answers(form, rating))
+    key = keys.aggregate(me.tenant, form.ref.rpartition(":")[0])
+    stored = json.loads(await redis.get(key))
+    # What the old rule wrote for a relationship it had nudged: overall scores, an episode.
+    old = {"sessions": 3, "baseline": [0.75, 0.75, 0.75], "ewma": 0.5, "previous": 0.5}
+    old |= {"groups": {"power": {"baseline": [0.75], "ewma": 0.5}}, "episode": "trend"}
+    stored["data"] |= {"drift": old, "drift_before": old, "drifting": True}
+    await redis.set(key, json.dumps(stored))
+    form = await _logged_form(rapport, outbox, me)
+    result = await rapport.submit(me, form.ref, answers(form, 2))
+    assert result.followups == ()  # the episode was nudged already: no second nudge
+    assert "drifting" in str((await rapport.command(me, "list", DM)).blocks)
+    history = str((await rapport.command(me, "history Sam", DM)).blocks)
+    assert "4 of 4" in history  # the aggregate was read, not set aside

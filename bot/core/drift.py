@@ -1,256 +1,370 @@
-"""Drift toward transactional, per relationship, on its series of session scores.
+"""Drift toward transactional, per relationship, judged on the ratings themselves.
 
-Series are short (about 8 sessions), so every rule works from the first few points and
-compares the relationship with itself, not with other relationships.
+A check-in asks three contrasts (one per group, rotating), a review all sixteen, and each is
+rated 1..5. Contrasts sit at their own levels for the same relationship, and a practitioner
+strays a point now and then. So this model works in rating points, item by item:
 
-Rules, checked on each session with an overall score (the first that fires names it):
+- The relationship's own level ``base`` is the mean rating of its first
+  ``baseline_sessions`` sessions (a reliably low session is not folded in).
+- Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
+  taken back to the baseline by the shift estimated at the time. Once a contrast has come
+  round again, its deviation is ``rating - reference`` (variance ``noise^2 * (1 + 1/m)``
+  for m ratings behind the reference); before that it is ``rating - base``, which also
+  carries the contrast's unknown offset (``spread^2``) and the error of ``base``.
+- A session's deviation ``D`` is the information-weighted mean of its items' deviations
+  (weight = 1/variance), with variance ``V``: a review (sixteen items) tells far more than a
+  check-in (three), and an item compared with itself more than one compared with the base.
+  ``z = D / sqrt(V)`` is the reliable-change statistic.
+- ``shift`` is an EWMA of the sessions' deviations (weight ``lambda`` for the newest): where
+  the relationship sits now against its start. Its variance follows from the sessions'
+  variances, with the error of ``base`` counted once (it is shared by every session that
+  compares new items with it), so a review's steadier reading makes it reliable sooner.
 
-- ``drop``:   the overall score fell by at least ``drop`` (0.20) since the previous session
-  and lies at least ``drop`` below the baseline (a fall from one unusually good session
-  back to the usual level is noise, not a drop).
-- ``cutoff``: the overall score is below ``cutoff`` (default: 0.40, where the transactional
-  band ends). This one works from the first session.
-- ``trend``:  an EWMA of the overall score, ``z_t = lambda*x_t + (1-lambda)*z_(t-1)`` with
-  ``z_0`` = the first session, is below its time-varying lower control limit
+Signals on each session (after the first):
 
-      baseline - width * sigma * sqrt(lambda/(2-lambda) * (1-(1-lambda)^(2t)))
+- ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session.
+- ``drop``:  a low session at least ``fall_points`` down: drift at once.
+- ``fall``:  a second low session in a row (the dip was not made up): drift.
+- ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
+- ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
+  from the first session).
+- ``ceiling``: every rating so far was 5 for at least two sessions, and this
+  session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
+  start says little about the level (ratings cannot go higher), so the relationship is
+  measured from this session on.
 
-  where t counts sessions after the first, baseline is the mean of the first
-  ``baseline_sessions`` (3) sessions (while fewer are in: the ones before this session),
-  and sigma is the larger of ``sigma_floor`` (0.08) and the sample sd of those baseline
-  sessions. At t = 1 the limit is ``width*sigma*lambda`` below the first point, so the
-  trend rule starts like a drop rule of ``width*sigma`` and widens as the EWMA gathers
-  history; the sigma floor keeps a very even start from making the alarm brittle.
+A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
+(without a drift rule) opens a watch episode and sends one softer watch note. An episode
+ends after ``rearm_sessions`` calm sessions in a row (no signal, and ``shift`` back within
+``rearm_points`` of the start); then the next one can nudge again. A drift rule firing
+during a watch episode still nudges: the watch note is the weaker message.
 
-Hysteresis: the first rule to fire opens an *episode* and gives its one nudge
-(``nudge=True``); the verdict stays ``drifting`` until ``rearm_sessions`` (2) sessions in a
-row fire no rule and have the EWMA back within ``rearm_margin`` (0.05) of the baseline.
-Only then can a new episode nudge again. While drifting, ``rule`` is the rule firing this
-session, or else the one that opened the episode.
+The verdict names the group that fell most (each group keeps its own discounted shift) or,
+with none yet, the lowest group of the session.
 
-The verdict names the group that fell most against its own baseline: each group keeps its
-own EWMA and baseline in the same way. When no group has a baseline yet (a relationship
-that starts low), it names the session's lowest-scoring group.
+The state is small and fixed in size: a few numbers, two per item (sixteen items at most
+for the rubric), two per group. Nothing re-reads old check-ins.
 
-The state is small and fixed in size (a few floats per group), so storing it per
-relationship and updating it with each check-in costs the same at session 8 and 800.
-
-How the parameters were chosen. lambda = 0.3 with width = 2.5 is the usual EWMA pairing
-for shifts of about one sigma; the figures below are from seeded simulations of 10,000
-series each (tests/test_drift.py repeats the first with 2,000):
-
-- stable relationships, overall 0.75 with uniform noise of +/-0.08: a false alarm in 0.13%
-  of 8-session series and 0.78% of 12-session ones, all from the trend rule after an
-  unluckily high baseline (the drop rule cannot fire on that noise). Gaussian noise with
-  sd 0.05: 1.0% (8 sessions) and 1.9% (12).
-- a steady decline of 0.05 a session from 0.80: the trend rule flags it at session 6
-  (overall 0.55), three sessions before the transactional band (0.40 at session 9). With
-  +/-0.08 noise on top: flagged at session 6 on median (mean 6.1), never missed within 12
-  sessions, always while the underlying level was still at or above 0.40.
-- a one-session drop of 0.30: flagged at that session (rule "drop").
-- width 2.0 would alarm on 4.0% of stable 12-session series; width 3.0 on 0.07%, but it
-  catches the steady decline at session 6 only by a hair (EWMA 0.647, limit 0.649).
-
-A caveat on real check-ins: three 1..5 ratings per session make the overall score coarse
-(steps of 1/12). If a practitioner's ratings of a steady relationship stray one point from
-their usual 4 in 20% of the items, false alarms rise to 4.7% (8 sessions) and 8.6% (12);
-at 40% of the items, 18% and 26%. Reviews (all sixteen items) give steadier points.
+The model does not know about the rubric: `step` takes ratings keyed by item id and the group
+of each item, so any short series of 1..5 ratings (e.g. a client's own ratings) can be
+judged by it. docs/signal.md has the method, the figures and how each parameter was chosen;
+`python -m bench signal` reproduces them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.rubric import DriftParams
-from bot.core.scoring import Scores
 
-# Scores are multiples of 1/12 or so; a drop of exactly 0.20 must count despite float noise.
-_EPS = 1e-9
+STATE_VERSION = 2
+TOP = 5  # the highest rating: a ceiling start is every rating at TOP
+CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
+
+DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
+LOW, CEILING = "low", "ceiling"
+DRIFT, WATCH = "drift", "watch"
 
 
-@dataclass(frozen=True)
-class GroupTrack:
-    """One rubric group's own baseline and EWMA within a relationship."""
-
-    id: str
-    baseline: tuple[float, ...]
-    ewma: float
+def points(score: float) -> float:
+    """An overall score (0..1) as a rating (1..5)."""
+    return 1 + 4 * score
 
 
 @dataclass(frozen=True)
 class DriftState:
     """What drift detection remembers about one relationship (JSON-safe, bounded size)."""
 
-    sessions: int = 0  # sessions with an overall score seen so far
-    baseline: tuple[float, ...] = ()  # the first `baseline_sessions` overall scores
-    ewma: float = 0.0
-    previous: float = 0.0  # the last overall score
-    groups: tuple[GroupTrack, ...] = ()
-    episode: str | None = None  # the rule that opened the current episode; None = armed
-    calm: int = 0  # recovered sessions in a row during an episode
+    sessions: int = 0  # sessions with ratings seen so far
+    base: float = 0.0  # mean rating of the baseline sessions
+    base_n: int = 0  # items behind `base`
+    items: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # id -> (ref, m)
+    groups: Mapping[str, tuple[float, float]] = field(
+        default_factory=dict
+    )  # id -> discounted (sum, count)
+    shift: float = 0.0  # EWMA of the sessions' deviations: where it sits against its start
+    shift_var: float = 0.0  # its variance from the sessions' own noise
+    shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
+    low: bool = False  # the previous session was reliably low
+    ceiling: bool = True  # every rating so far was TOP
+    episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
+    calm: int = 0  # calm sessions in a row during an episode
+
+    def shift_sd(self, params: DriftParams) -> float:
+        return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
 
     @property
     def drifting(self) -> bool:
-        return self.episode is not None
+        return self.episode is not None and self.episode.startswith(DRIFT)
+
+    @property
+    def watching(self) -> bool:
+        return self.episode is not None and self.episode.startswith(WATCH)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "v": STATE_VERSION,
             "sessions": self.sessions,
-            "baseline": list(self.baseline),
-            "ewma": self.ewma,
-            "previous": self.previous,
-            "groups": {g.id: {"baseline": list(g.baseline), "ewma": g.ewma} for g in self.groups},
+            "base": [round(self.base, 6), self.base_n],
+            "items": {k: [round(r, 6), m] for k, (r, m) in self.items.items()},
+            "groups": {k: [round(a, 6), round(b, 6)] for k, (a, b) in self.groups.items()},
+            "shift": [round(self.shift, 6), round(self.shift_var, 6), round(self.shift_base, 6)],
+            "low": self.low,
+            "ceiling": self.ceiling,
             "episode": self.episode,
             "calm": self.calm,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DriftState:
-        groups = data.get("groups") or {}
+        if data.get("v") != STATE_VERSION:
+            return _from_v1(data)
+        base, base_n = data["base"]
+        shift, shift_var, shift_base = data["shift"]
+        episode = data.get("episode")
+        if episode is not None and not isinstance(episode, str):
+            raise TypeError("drift episode must be text")
         return cls(
-            sessions=int(data.get("sessions", 0)),
-            baseline=tuple(float(x) for x in data.get("baseline", ())),
-            ewma=float(data.get("ewma", 0.0)),
-            previous=float(data.get("previous", 0.0)),
-            groups=tuple(
-                GroupTrack(
-                    str(gid), tuple(float(x) for x in g.get("baseline", ())), float(g["ewma"])
-                )
-                for gid, g in groups.items()
-            ),
-            episode=data.get("episode"),
+            sessions=int(data["sessions"]),
+            base=float(base),
+            base_n=int(base_n),
+            items={str(k): (float(r), int(m)) for k, (r, m) in data.get("items", {}).items()},
+            groups={str(k): (float(a), float(b)) for k, (a, b) in data.get("groups", {}).items()},
+            shift=float(shift),
+            shift_var=float(shift_var),
+            shift_base=float(shift_base),
+            low=bool(data.get("low", False)),
+            ceiling=bool(data.get("ceiling", False)),
+            episode=episode,
             calm=int(data.get("calm", 0)),
         )
+
+
+def _from_v1(data: Mapping[str, Any]) -> DriftState:
+    """The state the old rule stored (overall scores, no item ratings).
+
+    Its baseline overall scores become the relationship's level, its episode stays open
+    (a relationship mid-episode stays mid-episode and is not nudged again for it), and the
+    items' own references are learned from the next sessions."""
+    baseline = [float(x) for x in data.get("baseline", ())]
+    episode = data.get("episode")
+    return DriftState(
+        sessions=int(data.get("sessions", 0)),
+        base=points(sum(baseline) / len(baseline)) if baseline else 0.0,
+        base_n=3 * len(baseline),  # three items a session stood behind each old score
+        ceiling=bool(baseline) and min(baseline) >= 1.0,
+        episode=f"{DRIFT}:{episode}" if isinstance(episode, str) else None,
+        calm=int(data.get("calm", 0)),
+    )
 
 
 @dataclass(frozen=True)
 class DriftVerdict:
     drifting: bool
-    nudge: bool  # True only on the session that opens a new episode
-    rule: str | None  # "drop" | "cutoff" | "trend": firing now, else the one that opened it
-    group: str | None  # the group id that fell most against its own baseline (when drifting)
-    overall: float | None
+    nudge: bool  # True only on the session that opens a new drift episode
+    rule: str | None  # drift rule firing now, else the one that opened the episode
+    group: str | None  # the group id that fell most (when drifting or watched)
+    overall: float | None  # the session's mean rating, 1..5
+    watch: bool = False  # send a watch note (opens a watch episode; never with `nudge`)
+    reason: str | None = None  # "low" | "ceiling": why the watch note
 
 
 _QUIET = DriftVerdict(drifting=False, nudge=False, rule=None, group=None, overall=None)
 
 
-def _mean(xs: tuple[float, ...]) -> float:
-    return sum(xs) / len(xs)
+def _base_var(p: DriftParams, s: DriftState) -> float:
+    return (p.noise**2 + p.spread**2) / s.base_n if s.base_n else math.inf
 
 
-def _sd(xs: tuple[float, ...]) -> float:
-    if len(xs) < 2:
-        return 0.0
-    m = _mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+@dataclass(frozen=True)
+class _Session:
+    d: float  # information-weighted deviation from the relationship's own level, points
+    var: float  # its variance, all told
+    own_var: float  # its variance without the error of `base`
+    on_base: float  # the share of its weight that rests on `base`
+    by_group: dict[str, float]  # each group's mean deviation this session
+    mean: float  # plain mean rating
 
 
-def control_limit(params: DriftParams, baseline: tuple[float, ...], t: int) -> float:
-    """The EWMA's lower control limit after t updates, against the given baseline points."""
-    lam = params.lam
-    sigma = max(params.sigma_floor, _sd(baseline))
-    spread = math.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * t)))
-    return _mean(baseline) - params.width * sigma * spread
+def _session(
+    p: DriftParams, s: DriftState, ratings: Mapping[str, int], group_of: Mapping[str, str]
+) -> _Session:
+    noise2, spread2 = p.noise**2, p.spread**2
+    wsum = wd = wnew = 0.0
+    per_group: dict[str, list[float]] = {}
+    for item, rating in ratings.items():
+        known = s.items.get(item)
+        if known is not None:
+            ref, m = known
+            w = 1 / (noise2 * (1 + 1 / m))
+        else:
+            ref, w = s.base, 1 / (noise2 + spread2)
+            wnew += w
+        wsum += w
+        wd += w * (rating - ref)
+        per_group.setdefault(group_of.get(item, item), []).append(rating - ref)
+    # New items share one base, so its error does not shrink with their number.
+    on_base = wnew / wsum
+    return _Session(
+        d=wd / wsum,
+        var=1 / wsum + (on_base**2 * _base_var(p, s) if on_base else 0.0),
+        own_var=1 / wsum,
+        on_base=on_base,
+        by_group={g: sum(v) / len(v) for g, v in per_group.items()},
+        mean=sum(ratings.values()) / len(ratings),
+    )
 
 
-def _grow(baseline: tuple[float, ...], x: float, params: DriftParams) -> tuple[float, ...]:
-    return baseline + (x,) if len(baseline) < params.baseline_sessions else baseline
+def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float) -> list[str]:
+    """The signals this session raises, strongest first."""
+    found: list[str] = []
+    if s.sessions == 0:
+        return [CUTOFF] if x.mean < points(p.cutoff) else []
+    low = x.d <= -p.watch_points and x.d / math.sqrt(x.var) <= -p.z
+    # A drop must be big, and reliably bigger than a watch-size dip: early on, when items are
+    # compared with a base of a few ratings, that takes a larger fall.
+    if low and x.d <= -p.fall_points and x.d + p.watch_points <= -p.z * math.sqrt(x.var):
+        found.append(DROP)
+    if low and s.low:
+        found.append(FALL)
+    # Sustained: it was already half-way down before this session, so one dip is not a trend.
+    if shift <= -p.trend_points and shift / sd <= -p.z and s.shift <= -p.trend_points / 2:
+        found.append(TREND)
+    if s.base + shift < points(p.cutoff):
+        found.append(CUTOFF)
+    if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
+        found.append(CEILING)
+    if low:
+        found.append(LOW)
+    return found
 
 
-def _track_groups(
-    params: DriftParams, tracks: tuple[GroupTrack, ...], scores: Scores
-) -> tuple[tuple[GroupTrack, ...], str | None]:
-    """Update each answered group's EWMA; return the tracks and the group that fell most."""
-    by_id = {t.id: t for t in tracks}
-    falls: dict[str, float] = {}
-    for gid, value in scores.groups.items():
-        old = by_id.get(gid)
-        if old is None:
-            by_id[gid] = GroupTrack(gid, (value,), value)
-            continue
-        ewma = params.lam * value + (1 - params.lam) * old.ewma
-        falls[gid] = _mean(old.baseline) - ewma
-        by_id[gid] = GroupTrack(gid, _grow(old.baseline, value, params), ewma)
-    if falls:
-        worst = max(falls, key=lambda gid: falls[gid])
-    elif scores.groups:
-        worst = min(scores.groups, key=lambda gid: scores.groups[gid])
-    else:
-        worst = None
-    return tuple(by_id.values()), worst
+def _learn(
+    p: DriftParams, s: DriftState, ratings: Mapping[str, int], x: _Session, low: bool
+) -> DriftState:
+    """Fold this session into the state (signals and episodes are set by the caller)."""
+    lam, decay = p.lam, 1 - p.lam
+    shift = lam * x.d + decay * s.shift
+    shift_var = lam**2 * x.own_var + decay**2 * s.shift_var
+    shift_base = lam * x.on_base + decay * s.shift_base
+    if s.sessions == 0:  # the first session defines the start: no shift yet
+        shift = shift_var = shift_base = 0.0
+    base, base_n = s.base, s.base_n
+    if s.sessions < p.baseline_sessions and not low:
+        n = len(ratings)
+        base = (base * base_n + sum(ratings.values())) / (base_n + n)
+        base_n += n
+    items = dict(s.items)
+    for item, rating in ratings.items():
+        ref, m = items.get(item, (0.0, 0))
+        if m < p.item_memory:
+            items[item] = ((ref * m + rating - shift) / (m + 1), m + 1)
+    groups = dict(s.groups)
+    for g, dev in x.by_group.items():
+        a, b = groups.get(g, (0.0, 0.0))
+        groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
+    return DriftState(
+        sessions=s.sessions + 1,
+        base=base,
+        base_n=base_n,
+        items=items,
+        groups=groups,
+        shift=shift,
+        shift_var=shift_var,
+        shift_base=shift_base,
+        low=low,
+        ceiling=s.ceiling and x.mean >= TOP,
+        episode=s.episode,
+        calm=s.calm,
+    )
+
+
+def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]) -> DriftState:
+    """A state whose start is this session: a perfect start says little about the level
+    (ratings cannot go above it), so after its first dip the relationship is measured
+    from where it settled."""
+    fresh = DriftState()
+    x = _session(p, fresh, ratings, group_of)
+    return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
+
+
+def _worst_group(state: DriftState, x: _Session) -> str | None:
+    if state.groups:
+        return min(state.groups, key=lambda g: state.groups[g][0] / state.groups[g][1])
+    return min(x.by_group, key=lambda g: x.by_group[g]) if x.by_group else None
+
+
+def _episode(
+    p: DriftParams,
+    before: DriftState,
+    after: DriftState,
+    found: list[str],
+    drift_rule: str | None,
+    watch_reason: str | None,
+) -> tuple[str | None, int, bool, bool]:
+    """The episode after this session, its calm count, and whether to nudge or to note."""
+    episode, calm = before.episode, before.calm
+    if drift_rule and not before.drifting:
+        return f"{DRIFT}:{drift_rule}", 0, True, False
+    if watch_reason and episode is None:
+        return f"{WATCH}:{watch_reason}", 0, False, True
+    if episode is not None:
+        quiet = not found and after.shift >= -p.rearm_points
+        calm = calm + 1 if quiet else 0
+        if calm >= p.rearm_sessions:
+            episode, calm = None, 0
+    return episode, calm, False, False
 
 
 def step(
-    params: DriftParams, state: DriftState | None, scores: Scores
+    params: DriftParams,
+    state: DriftState | None,
+    ratings: Mapping[str, int],
+    group_of: Mapping[str, str],
 ) -> tuple[DriftState, DriftVerdict]:
-    """Take one session's scores; return the new state and this session's verdict."""
+    """Take one session's ratings (item id -> 1..5; `group_of` maps an item to its group);
+    return the new state and this session's verdict."""
     state = state or DriftState()
-    x = scores.overall
-    if x is None:
-        return state, _QUIET
-
-    rule: str | None = None
-    if state.sessions == 0:
-        ewma = x
-        if x < params.cutoff:
-            rule = "cutoff"
-    else:
-        ewma = params.lam * x + (1 - params.lam) * state.ewma
-        fall = state.previous - x
-        # It must also land `drop` below the baseline: a fall from an unusually good session
-        # back to the usual level is noise, not a drop.
-        below = _mean(state.baseline) - x
-        if fall >= params.drop - _EPS and below >= params.drop - _EPS:
-            rule = "drop"
-        elif x < params.cutoff:
-            rule = "cutoff"
-        elif ewma < control_limit(params, state.baseline, state.sessions):
-            rule = "trend"
-
-    baseline = _grow(state.baseline, x, params)
-    groups, worst = _track_groups(params, state.groups, scores)
-
-    episode, calm, nudge = state.episode, state.calm, False
-    if episode is None:
-        if rule is not None:
-            episode, calm, nudge = rule, 0, True
-    elif rule is not None:
-        calm = 0
-    else:
-        recovered = ewma >= _mean(baseline) - params.rearm_margin
-        calm = calm + 1 if recovered else 0
-        if calm >= params.rearm_sessions:
-            episode, calm = None, 0
-
-    new_state = DriftState(
-        sessions=state.sessions + 1,
-        baseline=baseline,
-        ewma=ewma,
-        previous=x,
-        groups=groups,
-        episode=episode,
-        calm=calm,
-    )
-    drifting = episode is not None
-    verdict = DriftVerdict(
+    if not ratings:  # nothing rated: the state and any open episode stay as they are
+        rule = state.episode.split(":", 1)[1] if state.drifting and state.episode else None
+        return state, replace(_QUIET, drifting=state.drifting, rule=rule)
+    x = _session(params, state, ratings, group_of)
+    new = _learn(params, state, ratings, x, low=False)
+    found = _signals(params, state, x, new.shift, new.shift_sd(params))
+    if LOW in found:  # a reliably low session does not go into the relationship's level
+        new = _learn(params, state, ratings, x, low=True)
+    drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
+    watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
+    if watch_reason == CEILING and drift_rule is None:
+        new = _restart(params, ratings, group_of)
+    episode, calm, nudge, watch = _episode(params, state, new, found, drift_rule, watch_reason)
+    new = replace(new, episode=episode, calm=calm)
+    drifting = new.drifting
+    opened = episode.split(":", 1)[1] if episode else None
+    return new, DriftVerdict(
         drifting=drifting,
         nudge=nudge,
-        rule=(rule or episode) if drifting else None,
-        group=worst if drifting else None,
-        overall=x,
+        rule=(drift_rule or opened) if drifting else None,
+        group=_worst_group(new, x) if (drifting or watch) else None,
+        overall=x.mean,
+        watch=watch,
+        reason=watch_reason if watch else None,
     )
-    return new_state, verdict
 
 
-def replay(params: DriftParams, series: Iterable[Scores]) -> tuple[DriftState, list[DriftVerdict]]:
-    """Run a whole series through `step`: the final state and one verdict per session."""
+def replay(
+    params: DriftParams,
+    series: Iterable[Mapping[str, int]],
+    group_of: Mapping[str, str],
+) -> tuple[DriftState, list[DriftVerdict]]:
+    """Run a whole series of sessions' ratings through `step`: the final state and one verdict
+    per session."""
     state = DriftState()
     verdicts: list[DriftVerdict] = []
-    for scores in series:
-        state, verdict = step(params, state, scores)
+    for ratings in series:
+        state, verdict = step(params, state, ratings, group_of)
         verdicts.append(verdict)
     return state, verdicts

@@ -318,9 +318,10 @@ class Summary:
     overall: float | None
     groups: Mapping[str, float]
     helpful: int | None = None
+    note: str | None = None  # "drift" | "watch": the nudge or note this check-in brought
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "number": self.number,
             "kind": self.kind,
             "session": self.session,
@@ -329,6 +330,9 @@ class Summary:
             "groups": dict(self.groups),
             "helpful": self.helpful,
         }
+        if self.note is not None:  # most check-ins bring none: keep the stored record short
+            d["note"] = self.note
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Summary:

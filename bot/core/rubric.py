@@ -73,13 +73,17 @@ class Band:
 class DriftParams:
     """Parameters of bot.core.drift; rubric.yaml explains each one."""
 
-    cutoff: float
-    drop: float
-    lam: float
-    width: float
-    sigma_floor: float
+    cutoff: float  # overall score (0..1)
+    noise: float  # the rest in rating points (1..5) unless named
+    spread: float
+    z: float
     baseline_sessions: int
-    rearm_margin: float
+    item_memory: int
+    lam: float
+    watch_points: float
+    fall_points: float
+    trend_points: float
+    rearm_points: float
     rearm_sessions: int
 
 
@@ -113,6 +117,11 @@ class Rubric:
     reminders: ReminderRules
     working_hours: WorkingHours
     contrasts_per_checkin: int
+
+    @property
+    def group_of(self) -> dict[str, str]:
+        """Each contrast id's group id (how bot.core.drift groups items)."""
+        return {c.id: c.group for c in self.contrasts}
 
     @property
     def contrasts(self) -> tuple[Contrast, ...]:
@@ -277,28 +286,45 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
     d = r.sub("drift")
     d.only(
         "cutoff",
-        "drop",
-        "lambda",
-        "width",
-        "sigma_floor",
+        "noise",
+        "spread",
+        "z",
         "baseline_sessions",
-        "rearm_margin",
+        "item_memory",
+        "lambda",
+        "watch_points",
+        "fall_points",
+        "trend_points",
+        "rearm_points",
         "rearm_sessions",
     )
     unit = "must be between 0 and 1"
+    pts = "must be greater than 0 and at most 4 (rating points)"
+
+    def point(name: str) -> float:
+        return d.number(name, lambda x: 0 < x <= 4, pts)
+
     if d.raw("cutoff") is None:
         # The default cutoff is where the lowest band ends: "already transactional".
         cutoff = bands[1].lower if len(bands) > 1 else 0.0
     else:
         cutoff = d.number("cutoff", lambda x: 0 <= x <= 1, unit)
+    watch = point("watch_points")
+    fall = d.number(
+        "fall_points", lambda x: watch <= x <= 4, f"must be from watch_points ({watch:g}) to 4"
+    )
     return DriftParams(
         cutoff=cutoff,
-        drop=d.number("drop", lambda x: 0 < x <= 1, unit),
-        lam=d.number("lambda", lambda x: 0 < x <= 1, unit),
-        width=d.number("width", lambda x: 0 < x <= 10, "must be greater than 0 and at most 10"),
-        sigma_floor=d.number("sigma_floor", lambda x: 0 < x <= 1, unit),
+        noise=point("noise"),
+        spread=d.number("spread", lambda x: 0 <= x <= 4, "must be from 0 to 4 (rating points)"),
+        z=d.number("z", lambda x: 0 < x <= 10, "must be greater than 0 and at most 10"),
         baseline_sessions=d.integer("baseline_sessions", 1, 20),
-        rearm_margin=d.number("rearm_margin", lambda x: 0 <= x <= 1, unit),
+        item_memory=d.integer("item_memory", 1, 20),
+        lam=d.number("lambda", lambda x: 0 < x <= 1, unit),
+        watch_points=watch,
+        fall_points=fall,
+        trend_points=point("trend_points"),
+        rearm_points=point("rearm_points"),
         rearm_sessions=d.integer("rearm_sessions", 1, 20),
     )
 

@@ -179,20 +179,28 @@ def _week_scores(agg: Aggregate, week: str, scores: Scores, sign: int) -> Aggreg
 def _record(
     ctx: Context, agg: Aggregate, before: CheckIn, after: CheckIn, scores: Scores
 ) -> tuple[Aggregate, drift.DriftVerdict | None]:
-    """Fold an answer into the relationship's aggregate and step the drift rule.
+    """Fold an answer into the relationship's aggregate and step the drift model.
 
     An edit of the latest check-in re-steps drift from the state before it; an edit of an
     older one changes its scores but not the drift already stepped past it."""
     week = iso_week(after.session_at)
     if before.status == ANSWERED and before.scores:
         agg = _week_scores(agg, week, Scores.from_dict(before.scores), -1)
-    agg = _week_scores(agg, week, scores, +1).with_summary(_summary(after, scores))
+    note = next((s.note for s in agg.recent if s.number == after.number), None)
+    summary = replace(_summary(after, scores), note=note)  # an edit keeps what was sent
+    agg = _week_scores(agg, week, scores, +1).with_summary(summary)
     if before.status == ANSWERED:
         if agg.drift_last != after.number:
             return agg, None
-        nudged = agg.drifting  # this episode was nudged already: an edit does not nudge again
-        agg, verdict = _step_drift(ctx, agg, agg.drift_before, after.number, scores)
-        return agg, replace(verdict, nudge=verdict.nudge and not nudged)
+        # What the first answer opened was sent already: an edit does not send it again.
+        was = drift.DriftState.from_dict(agg.drift) if agg.drift else drift.DriftState()
+        agg, verdict = _step_drift(ctx, agg, agg.drift_before, after.number, after.ratings)
+        verdict = replace(
+            verdict,
+            nudge=verdict.nudge and not was.drifting,
+            watch=verdict.watch and was.episode is None,
+        )
+        return _noted(agg, after.number, verdict), verdict
     late = before.status == MISSED
     agg = replace(
         agg,
@@ -203,7 +211,17 @@ def _record(
     agg = agg.count(week, answered=1)
     if _out_of_order(agg, after):
         return agg, None  # drift is judged in session order: a back-dated session is not "latest"
-    return _step_drift(ctx, agg, agg.drift, after.number, scores)
+    agg, verdict = _step_drift(ctx, agg, agg.drift, after.number, after.ratings)
+    return _noted(agg, after.number, verdict), verdict
+
+
+def _noted(agg: Aggregate, number: int, verdict: drift.DriftVerdict) -> Aggregate:
+    """Mark the check-in that brought a drift nudge or a watch note, for `history`."""
+    note = drift.DRIFT if verdict.nudge else drift.WATCH if verdict.watch else None
+    if note is None:
+        return agg
+    recent = tuple(replace(s, note=note) if s.number == number else s for s in agg.recent)
+    return replace(agg, recent=recent)
 
 
 def _out_of_order(agg: Aggregate, checkin: CheckIn) -> bool:
@@ -215,10 +233,10 @@ def _out_of_order(agg: Aggregate, checkin: CheckIn) -> bool:
 
 
 def _step_drift(
-    ctx: Context, agg: Aggregate, prior: Mapping | None, number: int, scores: Scores
+    ctx: Context, agg: Aggregate, prior: Mapping | None, number: int, ratings: Mapping[str, int]
 ) -> tuple[Aggregate, drift.DriftVerdict]:
     state = drift.DriftState.from_dict(prior) if prior else None
-    state, verdict = drift.step(ctx.rubric.drift, state, scores)
+    state, verdict = drift.step(ctx.rubric.drift, state, ratings, ctx.rubric.group_of)
     agg = replace(
         agg,
         drift=state.to_dict(),
@@ -267,6 +285,10 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
     if verdict and verdict.nudge:
         followups.append(
             views.drift_nudge(ctx.rubric, ctx.prompts, rel, verdict.rule, verdict.group)
+        )
+    elif verdict and verdict.watch:
+        followups.append(
+            views.watch_note(ctx.rubric, ctx.prompts, rel, verdict.reason, verdict.group)
         )
     rel = await _after_answer(ctx, rel, after)
     opened = await review_if_due(ctx, rel)

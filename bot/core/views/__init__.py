@@ -4,7 +4,7 @@ One module per thing a practitioner looks at; callers use `views.<name>` from he
 """
 
 from bot.core.views.checkin import checkin_done, checkin_prompt, missed, reminder
-from bot.core.views.nudges import drift_nudge
+from bot.core.views.nudges import drift_nudge, watch_note
 from bot.core.views.overview import Overview, history_message, home_message, list_message
 from bot.core.views.replies import export_message, forget_confirm, help_message
 from bot.core.views.text import (
@@ -42,5 +42,6 @@ __all__ = [
     "reminder",
     "say",
     "sparkline",
+    "watch_note",
     "when",
 ]

@@ -9,11 +9,18 @@ from bot.core.rubric import Rubric
 from bot.core.views.text import p
 
 
+def _group_name(rubric: Rubric, group: str | None) -> str:
+    return rubric.group(group).name.lower() if group else "several areas"
+
+
 def drift_nudge(
     rubric: Rubric, prompts: Prompts, rel: Relationship, rule: str | None, group: str | None
 ) -> Message:
-    group_name = rubric.group(group).name.lower() if group else "several areas"
-    body = prompts.table("drift_body").get(rule or "trend", "").format(group=group_name)
+    body = (
+        prompts.table("drift_body")
+        .get(rule or "trend", "")
+        .format(group=_group_name(rubric, group))
+    )
     heading = prompts.say("drift_heading", alias=rel.alias)
     tips = list(prompts.lines("repair_checklist"))
     tip = prompts.table("group_tips").get(group or "")
@@ -28,4 +35,21 @@ def drift_nudge(
             Bullets(tuple((Span("☐ " + t),) for t in tips)),
         ),
         kind="drift",
+    )
+
+
+def watch_note(
+    rubric: Rubric, prompts: Prompts, rel: Relationship, reason: str | None, group: str | None
+) -> Message:
+    """The softer message: one low session, or a first dip after a perfect start."""
+    body = (
+        prompts.table("watch_body")
+        .get(reason or "low", "")
+        .format(group=_group_name(rubric, group))
+    )
+    heading = prompts.say("watch_heading", alias=rel.alias)
+    return Message(
+        summary=f"{heading}. {body}",
+        blocks=(Heading(heading), p(body), p(prompts.say("watch_invite"))),
+        kind="watch",
     )

@@ -121,6 +121,7 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
                 Span(
                     f"{entry_name(s)} · {pct(s.overall)} · {band_label(rubric, s.overall)}"
                     + (f" · helpful {s.helpful}/5" if s.helpful else "")
+                    + (f" · {s.note}" if s.note else "")  # the drift nudge or watch note sent
                 ),
             )
             for s in reversed(sessions[-5:])

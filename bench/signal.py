@@ -1,0 +1,319 @@
+"""`python -m bench signal`: how often drift nudges and watch notes are right, on simulated
+item-level ratings (docs/signal.md explains the method and the figures).
+
+Each series is one relationship. It has a level (1..5 points) that may change from session
+to session; each contrast sits at its own fixed offset within +/-0.75 of the level; an
+item's usual rating is that rounded (1..5), and a share of items (`off`) is off by one point
+at random. A session asks the three contrasts the service's rotation asks (reviews: all
+sixteen, every sixth session), and its ratings go through the same `bot.core.drift.step`
+the service calls. The old rule (bench/legacy_drift.py) gets the same sessions as the
+overall scores the service computed for it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bench import legacy_drift
+from bot.core import drift
+from bot.core.rubric import Rubric, load_rubric
+from bot.core.scoring import rotation, score
+
+BAND = 2.6  # the transactional band's upper edge (overall 0.40) in rating points
+SERIES = 2000
+REVIEW_EVERY = 6
+
+Level = Callable[[int], float]  # session number (1..) -> the relationship's level
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    sessions: int
+    off: float  # share of items off by one point
+    make: Callable[[random.Random], tuple[Level, int | None]]  # level, onset session (or None)
+    measure: str  # stable | decline | drop | ceiling | dip
+    missed: float = 0.0  # share of sessions missed (no check-in)
+    soft: bool = False  # a watch note counts as caught (drops of 1.5)
+
+
+@dataclass
+class Tally:
+    series: int = 0
+    nudged: int = 0  # series with any drift nudge
+    watched: int = 0  # series with any watch note
+    hit: int = 0  # the kind's own success (see `_judge`)
+    early: int = 0  # series with a drift nudge or watch note before the onset
+    early_hit: int = 0  # ... of those, still a hit
+    delays: list[int] | None = None
+    extra: int = 0  # drift nudges beyond the first within one episode (must be 0)
+
+    def pct(self, n: int) -> str:
+        return f"{100 * n / self.series:5.1f}%"
+
+
+def _stable(rng: random.Random) -> tuple[Level, int | None]:
+    level = rng.uniform(3.5, 4.8)
+    return (lambda _t: level), None
+
+
+def _decline(rate: float) -> Callable[[random.Random], tuple[Level, int | None]]:
+    def make(rng: random.Random) -> tuple[Level, int | None]:
+        start = rng.uniform(4.2, 4.8)
+        return (lambda t: start - rate * max(0, t - 2)), 3
+
+    return make
+
+
+def _drop(size: float, shape: str) -> Callable[[random.Random], tuple[Level, int | None]]:
+    """A sudden drop at a session from 4 to 10 that stays down, recovers (down for that
+    session and the next, half-way back the one after, then back), or is a one-session blip."""
+
+    def make(rng: random.Random) -> tuple[Level, int | None]:
+        level, at = rng.uniform(3.5, 4.8), rng.randint(4, 10)
+        down = {"stays": {}, "recovers": {at + 2: size / 2, at + 3: 0}, "blip": {at + 1: 0}}
+        after = down[shape]
+
+        def at_session(t: int) -> float:
+            if t < at:
+                return level
+            back = [v for k, v in after.items() if k <= t]
+            return level - (back[-1] if back else size)
+
+        return at_session, at
+
+    return make
+
+
+def _dip(rng: random.Random) -> tuple[Level, int | None]:
+    level, at = rng.uniform(3.5, 4.8), rng.randint(4, 10)
+    return (lambda t: level - 1 if t == at else level), at
+
+
+def _ceiling(rng: random.Random) -> tuple[Level, int | None]:
+    later, at = rng.uniform(4.0, 4.5), rng.randint(3, 5)
+    return (lambda t: 6.0 if t < at else later), at
+
+
+def kinds() -> list[Kind]:
+    out = []
+    for off in (0.0, 0.2, 0.4):
+        for n in (8, 12):
+            out.append(Kind(f"stable {n}, {off:.0%} off", n, off, _stable, "stable"))
+    out.append(Kind("stable 12, 25% missed", 12, 0.2, _stable, "stable", missed=0.25))
+    out.append(Kind("one-point dip, exact", 12, 0.0, _dip, "dip"))
+    out.append(Kind("one-point dip, 20% off", 12, 0.2, _dip, "dip"))
+    for rate in (0.15, 0.25, 0.35):
+        out.append(Kind(f"decline {rate:.2f}/session", 12, 0.2, _decline(rate), "decline"))
+    out.append(Kind("decline 0.25, 40% off", 12, 0.4, _decline(0.25), "decline"))
+    out.append(Kind("decline 0.25, 25% missed", 12, 0.2, _decline(0.25), "decline", missed=0.25))
+    for size in (1.5, 2.0, 3.0):
+        for shape in ("stays", "recovers", "blip"):
+            if shape == "blip" and size < 2:
+                continue
+            make = _drop(size, shape)
+            out.append(Kind(f"drop {size:g}, {shape}", 12, 0.2, make, "drop", soft=size < 2))
+    out.append(Kind("ceiling start, then 4-4.5", 12, 0.2, _ceiling, "ceiling"))
+    return out
+
+
+def _ratings(
+    rubric: Rubric, rng: random.Random, level: float, offsets: dict[str, float], t: int, off: float
+) -> dict[str, int]:
+    review = t % REVIEW_EVERY == 0
+    asked = rubric.contrasts if review else rotation(rubric, t)
+    out = {}
+    for c in asked:
+        usual = min(5, max(1, round(level + offsets[c.id])))
+        if rng.random() < off:
+            usual = min(5, max(1, usual + rng.choice((-1, 1))))
+        out[c.id] = usual
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One series through one model: per answered session, (session, nudge, watch, drifting)."""
+
+    steps: list[tuple[int, bool, bool, bool]]
+
+
+def _simulate(
+    rubric: Rubric, kind: Kind, rng: random.Random
+) -> tuple[list[tuple[int, dict[str, int]]], Level, int | None]:
+    level, onset = kind.make(rng)
+    offsets = {c.id: rng.uniform(-0.75, 0.75) for c in rubric.contrasts}
+    sessions = []
+    for t in range(1, kind.sessions + 1):
+        # Never miss the session a drop or dip happens at: it is what is measured.
+        if kind.missed and t != onset and rng.random() < kind.missed:
+            continue
+        sessions.append((t, _ratings(rubric, rng, level(t), offsets, t, kind.off)))
+    return sessions, level, onset
+
+
+def _new(rubric: Rubric, sessions: list[tuple[int, dict[str, int]]]) -> Run:
+    group_of = {c.id: c.group for c in rubric.contrasts}
+    state = None
+    steps = []
+    for t, ratings in sessions:
+        state, v = drift.step(rubric.drift, state, ratings, group_of)
+        steps.append((t, v.nudge, v.watch, v.drifting))
+    return Run(steps)
+
+
+def _old(rubric: Rubric, sessions: list[tuple[int, dict[str, int]]]) -> Run:
+    params = legacy_drift.DriftParams()
+    state = None
+    steps = []
+    for t, ratings in sessions:
+        state, v = legacy_drift.step(params, state, score(rubric, ratings))
+        steps.append((t, v.nudge, False, v.drifting))
+    return Run(steps)
+
+
+def _judge(kind: Kind, run: Run, level: Level, onset: int | None, tally: Tally) -> None:
+    nudges = [t for t, n, _w, _d in run.steps if n]
+    watches = [t for t, _n, w, _d in run.steps if w]
+    tally.series += 1
+    tally.nudged += bool(nudges)
+    tally.watched += bool(watches)
+    was = False
+    for _t, n, _w, d in run.steps:
+        tally.extra += n and was
+        was = d
+    if onset is None:
+        tally.hit += not nudges
+        return
+    early = any(t < onset for t in nudges + watches)
+    tally.early += early
+    after = [t for t in nudges if t >= onset]
+    if kind.measure == "decline":
+        ok = bool(after) and level(after[0]) >= BAND
+        if ok and tally.delays is not None:
+            tally.delays.append(after[0] - onset)
+    elif kind.measure == "drop":
+        window = (onset, onset + 1)
+        signals = after + ([t for t in watches if t >= onset] if kind.soft else [])
+        ok = any(t in window for t in signals)
+    elif kind.measure == "dip":
+        ok = onset not in nudges  # a one-point dip must not be a drift nudge
+    else:  # ceiling: a watch note at the first dip, no drift nudge
+        ok = onset in watches and not nudges
+    tally.hit += ok
+    tally.early_hit += ok and early
+
+
+def run(series: int = SERIES, seed: int = 10) -> list[tuple[Kind, Tally, Tally]]:
+    rubric = load_rubric()
+    rows = []
+    for i, kind in enumerate(kinds()):
+        rng = random.Random(seed * 1000 + i)
+        new, old = Tally(delays=[]), Tally(delays=[])
+        for _ in range(series):
+            sessions, level, onset = _simulate(rubric, kind, rng)
+            _judge(kind, _new(rubric, sessions), level, onset, new)
+            _judge(kind, _old(rubric, sessions), level, onset, old)
+        rows.append((kind, new, old))
+    return rows
+
+
+_MEANING = {
+    "stable": "no drift nudge",
+    "dip": "no drift nudge at the dip",
+    "decline": "nudged before the band",
+    "drop": "nudged at drop or next",
+    "ceiling": "watch note at the dip",
+}
+
+
+def _delay(t: Tally) -> str:
+    return f"{statistics.median(t.delays):4.1f}" if t.delays else "   -"
+
+
+def report(
+    rows: list[tuple[Kind, Tally, Tally]], series: int = SERIES, seed: int = 10
+) -> list[str]:
+    head = (
+        f"{'kind':<27} {'drift':>6} {'watch':>6} {'hit':>6} {'early>hit':>10} "
+        f"{'onset>n':>7} {'x/ep':>4} | {'old drift':>9} {'old hit':>7} {'onset>n':>7}"
+    )
+    lines = [
+        f"signal: {series} series per kind, seed {seed}; drift/watch = series with a drift "
+        "nudge / a watch note",
+        "  hit = " + "; ".join(f"{k}: {v}" for k, v in _MEANING.items()) + ";",
+        "  drop 1.5: a watch note also counts. early>hit = hits among series with a nudge or "
+        "note before the onset; onset>n = median sessions from onset to nudge; x/ep = "
+        "extra nudges within an episode",
+        head,
+        "-" * len(head),
+    ]
+    for kind, new, old in rows:
+        early = f"{new.early_hit}/{new.early}" if new.early else "-"
+        lines.append(
+            f"{kind.name:<27} {new.pct(new.nudged)} {new.pct(new.watched)} {new.pct(new.hit)} "
+            f"{early:>10} {_delay(new):>7} {new.extra:>4} | {old.pct(old.nudged):>9} "
+            f"{old.pct(old.hit):>7} {_delay(old):>7}"
+        )
+    return lines
+
+
+# One change at a time around rubric.yaml's values (docs/signal.md, "How each parameter was
+# chosen"): `python -m bench signal --sweep`.
+SWEEP = (
+    "",
+    "z=1.645",
+    "z=2.33",
+    "lam=0.3",
+    "lam=0.5",
+    "trend_points=0.5",
+    "trend_points=0.7",
+    "fall_points=1.0",
+    "fall_points=1.5",
+    "watch_points=0.5",
+    "watch_points=1.0",
+    "baseline_sessions=2",
+    "baseline_sessions=4",
+    "spread=0.5",
+    "item_memory=1",
+    "item_memory=3",
+    "noise=0.35",
+    "noise=0.55",
+    "rearm_sessions=1",
+    "rearm_sessions=3",
+)
+SWEPT = (
+    "stable 12, 20% off",
+    "stable 12, 40% off",
+    "one-point dip, exact",
+    "decline 0.15/session",
+    "decline 0.25/session",
+    "decline 0.35/session",
+    "drop 1.5, recovers",
+    "drop 2, recovers",
+)
+
+
+def sweep(series: int = 800, seed: int = 77) -> list[str]:
+    """The hit rate of the swept kinds for each one-parameter change."""
+    rubric = load_rubric()
+    chosen = [(i, k) for i, k in enumerate(kinds()) if k.name in SWEPT]
+    lines = ["change".ljust(22) + " ".join(f"{k.name[:11]:>11}" for _, k in chosen)]
+    for change in SWEEP:
+        name, _, value = change.partition("=")
+        params = rubric.drift
+        if name:
+            params = replace(params, **{name: type(getattr(params, name))(value)})
+        tuned = replace(rubric, drift=params)
+        hits = []
+        for i, kind in chosen:
+            rng, tally = random.Random(seed + i), Tally(delays=[])
+            for _ in range(series):
+                sessions, level, onset = _simulate(tuned, kind, rng)
+                _judge(kind, _new(tuned, sessions), level, onset, tally)
+            hits.append(tally.pct(tally.hit))
+        lines.append((change or "(rubric.yaml)").ljust(22) + " ".join(f"{h:>11}" for h in hits))
+    return lines
