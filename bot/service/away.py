@@ -14,11 +14,11 @@ from datetime import datetime
 from bot.core import commands as c
 from bot.core import views, worktime
 from bot.core.messages import Message
-from bot.core.models import ACTIVE, CLOSED, PAUSED, PENDING, Relationship
+from bot.core.models import ACTIVE, PAUSED, PENDING, Relationship
 from bot.core.rubric import WorkingHours
 from bot.service import checkins
 from bot.service.api import Actor, Place
-from bot.service.commands import find, next_words, tz_of
+from bot.service.commands import find_open, next_words, tz_of
 from bot.service.context import Context
 from bot.service.due import plan_next
 from bot.service.holds import morning
@@ -48,11 +48,9 @@ async def release(ctx: Context, rel: Relationship, since: datetime | None) -> No
 
 
 async def pause(ctx: Context, actor: Actor, cmd: c.Pause, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     hours = await ctx.hours_of(rel)
     wakes = morning(cmd.until, rel.tz, hours) if cmd.until else None
     if wakes is not None and wakes <= ctx.now():
@@ -86,11 +84,9 @@ async def _resume(ctx: Context, rel: Relationship) -> Relationship:
 
 
 async def resume(ctx: Context, actor: Actor, cmd: c.Resume, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     if rel.status == ACTIVE:
         return views.say(ctx.prompts, "resumed_already", alias=rel.alias)
     rel = await _resume(ctx, rel)

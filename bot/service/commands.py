@@ -33,6 +33,14 @@ async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message
     return rel if rel else views.say(ctx.prompts, "not_found", kind="error", alias=alias)
 
 
+async def find_open(ctx: Context, actor: Actor, alias: str) -> Relationship | Message:
+    """The relationship, or the reply that it is unknown or closed."""
+    rel = await find(ctx, actor, alias)
+    if isinstance(rel, Relationship) and rel.status == CLOSED:
+        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
+    return rel
+
+
 def upcoming(rel: Relationship, now: datetime) -> datetime | None:
     """When the next planned session starts; never a time already past (a session whose
     check-in is still to come is not "next")."""
@@ -121,11 +129,9 @@ def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationsh
 
 
 async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     now = ctx.now()
     at = to_utc(cmd.at, rel.tz) if cmd.at else now
     before = rel.timeline
@@ -179,11 +185,9 @@ async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: P
 
 
 async def review(ctx: Context, actor: Actor, cmd: c.Review, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     due = due_review(rel, ctx.rubric.reviews, ctx.now())
     rel, entry = await checkins.start_review(ctx, rel, due or early_review(rel))
     await checkins.plan_followups(ctx, rel, entry)  # an open review is reminded, then set aside
@@ -215,11 +219,9 @@ async def close(ctx: Context, actor: Actor, cmd: c.Close, _place: Place) -> Mess
 
 
 async def skip(ctx: Context, actor: Actor, cmd: c.Skip, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     skipped: list[timeline.Occurrence] = []
 
     def cancel(r: Relationship) -> Relationship:
@@ -239,11 +241,9 @@ async def skip(ctx: Context, actor: Actor, cmd: c.Skip, _place: Place) -> Messag
 
 
 async def move(ctx: Context, actor: Actor, cmd: c.Move, _place: Place) -> Message:
-    rel = await find(ctx, actor, cmd.alias)
+    rel = await find_open(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    if rel.status == CLOSED:
-        return views.say(ctx.prompts, "closed_already", kind="error", alias=rel.alias)
     to, now = to_utc(cmd.to, rel.tz), ctx.now()
     moved: list[timeline.Occurrence] = []
 
