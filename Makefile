@@ -16,7 +16,17 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-test: $(STAMP)
+# Browser tests drive Debian's chromium (Playwright's Python package, no downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium)); \
+	else echo "chromium is missing: sudo apt-get install chromium (browser tests need it)"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 run: $(STAMP)

@@ -34,3 +34,12 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[object]:
+    """A phone-sized page in Debian's headless Chromium (see tests/browser.py)."""
+    from tests.browser import chromium_page
+
+    async with chromium_page() as p:
+        yield p
