@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Action, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
-from bot.service import away, checkins, due, metrics
+from bot.service import away, checkins, clocks, due, metrics
 from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
@@ -130,6 +130,14 @@ class Rapport:
 
     async def reap(self) -> int:
         return await self.ctx.queue.reap(self.ctx.now().timestamp())
+
+    async def clock_skew(self) -> float:
+        """Seconds this process's clock is ahead of Redis's (StorageUnavailable if down)."""
+        return await clocks.skew(self.ctx)
+
+    async def check_clock(self, limit: float) -> None:
+        """Raise clocks.ClockOff when this clock is more than `limit` seconds off Redis's."""
+        await clocks.check(self.ctx, limit)
 
     async def healthy(self) -> bool:
         try:

@@ -261,6 +261,11 @@ class Store:
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
 
+    async def server_time(self) -> float:
+        """Redis's clock (TIME), in epoch seconds: the one clock every worker shares."""
+        seconds, micros = await self.redis.time()
+        return int(seconds) + int(micros) / 1_000_000
+
     # --- relationships -------------------------------------------------------------
     async def relationship(self, tenant: str, rid: str, fresh: bool = False) -> Relationship | None:
         key = keys.relationship(tenant, rid)

@@ -20,12 +20,14 @@ from botbuilder.integration.aiohttp import (
 )
 
 from bot.channels.teams.bot import RapportTeamsBot
+from bot.channels.teams.guard import ServiceUrls, is_loopback_host
 from bot.channels.teams.notifier import TeamsNotifier
-from bot.config import Settings
+from bot.config import ConfigError, Settings, teams_problem
 from bot.core.messages import text
 
 log = logging.getLogger(__name__)
 
+LOCAL_ONLY = {"error": "local mode: only loopback clients and loopback serviceUrls"}
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -40,7 +42,8 @@ class BotConfig:
 
 
 def bot_config(settings: Settings) -> BotConfig:
-    """Empty id and password: local/emulator mode, no auth either way."""
+    """Empty id and password: local/emulator mode, no auth either way (only with
+    TEAMS_LOCAL_MODE=1, see `bot.config.teams_problem`)."""
     single = bool(settings.teams_tenant_id)
     return BotConfig(
         APP_ID=settings.teams_app_id,
@@ -68,9 +71,15 @@ def create_adapter(settings: Settings) -> CloudAdapter:
 
 def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
     """Add `POST /api/messages` and register the Teams notifier with the service."""
+    if problem := teams_problem(settings):
+        raise ConfigError(problem)
+    local = settings.teams_local_mode
+    urls = ServiceUrls(local_mode=local)
     adapter = create_adapter(settings)
     bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id)
-    rapport.register("teams", TeamsNotifier(adapter, app_id=settings.teams_app_id))
+    rapport.register(
+        "teams", TeamsNotifier(adapter, app_id=settings.teams_app_id, service_urls=urls)
+    )
 
     async def messages(request: web.Request) -> web.StreamResponse:
         # botbuilder answers a body that is not an activity with a 500; say 400 instead
@@ -82,6 +91,10 @@ def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.json_response({"error": "body is not an activity"}, status=400)
+        if local and not (is_loopback_host(request.remote) and urls.allows(body.get("serviceUrl"))):
+            # unauthenticated: only this machine may talk, and only about this machine
+            log.warning("teams local mode: refused an activity from or for another host")
+            return web.json_response(LOCAL_ONLY, status=403)
         response = await adapter.process(request, bot)
         return response or web.Response(status=201)
 
