@@ -13,7 +13,7 @@ from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
-from bot.service import checkins, digests
+from bot.service import aliases, checkins, digests
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.service.due import plan_calendar_review, plan_next, session_job
@@ -29,7 +29,7 @@ async def tz_of(ctx: Context, actor: Actor) -> str:
 
 
 async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message:
-    rel = await ctx.store.find(actor.tenant, actor.user, c.alias_key(alias))
+    rel = await aliases.find(ctx, actor, alias)
     return rel if rel else views.say(ctx.prompts, "not_found", kind="error", alias=alias)
 
 
@@ -93,6 +93,8 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         length_minutes=cmd.length_minutes,
     )
     rel, counted = _under_way(rel, cmd, now)
+    if refused := await aliases.refuse_look_alike(ctx, actor, cmd.alias):
+        return refused
     if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
         return views.say(ctx.prompts, "exists", kind="error", alias=cmd.alias)
     pieces: list[tuple[str, dict]] = [("added", {"alias": cmd.alias})]
@@ -302,7 +304,9 @@ async def rename(ctx: Context, actor: Actor, cmd: c.Rename, _place: Place) -> Me
     rel = await find(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    old_key, new_key = c.alias_key(rel.alias), c.alias_key(cmd.new)
+    if refused := await aliases.refuse_look_alike(ctx, actor, cmd.new, renaming=rel.id):
+        return refused
+    old_key, new_key = await aliases.stored_key(ctx, rel), c.alias_key(cmd.new)
     renamed = await ctx.store.rename(rel, cmd.new, old_key, new_key)
     if renamed is None:
         return views.say(ctx.prompts, "exists", kind="error", alias=cmd.new)
@@ -385,7 +389,7 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
-    await ctx.store.forget(rel, c.alias_key(rel.alias))
+    await ctx.store.forget(rel, await aliases.stored_key(ctx, rel))
     await ctx.queue.purge(rel.id)
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 

@@ -275,6 +275,10 @@ class Store:
         rid = await self.redis.hget(keys.owner_aliases(tenant, owner), alias_key)
         return await self.relationship(tenant, rid) if rid else None
 
+    async def alias_index(self, tenant: str, owner: str) -> dict[str, str]:
+        """The owner's aliases as stored: alias key -> relationship id."""
+        return dict(await self.redis.hgetall(keys.owner_aliases(tenant, owner)))
+
     async def add(self, rel: Relationship, alias_key: str) -> bool:
         """Register `rel` unless its owner already has that alias."""
         if not await self.redis.hsetnx(
