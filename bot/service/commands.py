@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
 from bot.service import aliases, checkins, digests
+from bot.service import export as exporting
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.service.due import plan_calendar_review, plan_next, session_job
@@ -357,17 +357,7 @@ async def digest_off(ctx: Context, actor: Actor, _cmd: c.DigestOff, place: Place
 
 
 async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> Message:
-    data = {
-        "tenant": actor.tenant,
-        "user": actor.user,
-        "exported_at": ctx.now().isoformat(),
-        "relationships": [],
-    }
-    for rel in await ctx.store.relationships_of(actor.tenant, actor.user):
-        entries = await ctx.store.checkins(actor.tenant, rel.id)
-        data["relationships"].append({**rel.to_dict(), "checkins": [e.to_dict() for e in entries]})
-    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
-    return views.export_message(ctx.prompts, "rapport-export.json", body)
+    return await exporting.export(ctx, actor)
 
 
 async def forget(ctx: Context, actor: Actor, cmd: c.Forget, _place: Place) -> Message:

@@ -563,6 +563,15 @@ class Store:
             found += [(n, k, r) for n, k, r in zip(part, names, raws, strict=True) if r is not None]
         return found
 
+    async def checkin_records(self, tenant: str, rid: str) -> list[tuple[int, str, str]]:
+        """(number, key, stored record) of every check-in, undecoded: `read_checkin` turns
+        them into check-ins where the caller likes (export does it off the event loop)."""
+        return await self._raw_checkins(tenant, rid)
+
+    def read_checkin(self, raw: str, key: str, rid: str, number: int) -> CheckIn | None:
+        """A stored record as a check-in (texts opened); None if unreadable. No I/O."""
+        return self._decode_checkin(raw, key, rid, number)
+
     async def checkins(self, tenant: str, rid: str) -> list[CheckIn]:
         """The relationship's check-ins, oldest session first (unreadable ones left out)."""
         out = [
