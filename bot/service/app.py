@@ -13,11 +13,12 @@ from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
 from bot.core.clock import Clock
-from bot.core.messages import Action, Form, Message
+from bot.core.messages import Action, Attachment, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
 from bot.service import away, checkins, clocks, due, metrics
 from bot.service import commands as use_cases
+from bot.service import export as exporting
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
 from bot.store.connection import Client
@@ -96,6 +97,13 @@ class Rapport:
         except StorageUnavailable:
             return self._unavailable()
         return views.error("That button is no longer in use.")
+
+    async def export_file(self, actor: Actor) -> Attachment | None:
+        """The actor's export file (for a download link); None while storage is away."""
+        try:
+            return (await exporting.export(self.ctx, actor)).attachment
+        except StorageUnavailable:
+            return None
 
     async def home(self, actor: Actor) -> Message:
         items = await use_cases.overviews(self.ctx, actor)

@@ -20,10 +20,12 @@ from botbuilder.integration.aiohttp import (
 )
 
 from bot.channels.teams.bot import RapportTeamsBot
+from bot.channels.teams.download import Downloads
 from bot.channels.teams.guard import ServiceUrls, is_loopback_host
 from bot.channels.teams.notifier import TeamsNotifier
 from bot.config import ConfigError, Settings, teams_problem
 from bot.core.messages import text
+from bot.core.signed import Signer
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,11 @@ def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
     local = settings.teams_local_mode
     urls = ServiceUrls(local_mode=local)
     adapter = create_adapter(settings)
-    bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id)
+    downloads = None
+    if settings.link_secret:
+        downloads = Downloads(Signer(settings.link_secret), settings.public_url, rapport.clock)
+        app.router.add_routes([downloads.route(rapport)])
+    bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id, downloads=downloads)
     rapport.register(
         "teams", TeamsNotifier(adapter, app_id=settings.teams_app_id, service_urls=urls)
     )
