@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from jwt import PyJWTError
 
 from bot.channels.teams.bot import RapportTeamsBot
 from bot.channels.teams.download import Downloads
@@ -55,8 +57,11 @@ def bot_config(settings: Settings) -> BotConfig:
     )
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config(settings)))
+def create_adapter(settings: Settings, **auth: str) -> CloudAdapter:
+    """The Bot Framework adapter. `auth`: further settings botbuilder reads (for a private
+    cloud: TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, TO_BOT_FROM_CHANNEL_TOKEN_ISSUER...)."""
+    config = SimpleNamespace(**asdict(bot_config(settings)), **auth)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
         log.error("teams: turn failed", exc_info=error)
@@ -71,13 +76,15 @@ def create_adapter(settings: Settings) -> CloudAdapter:
     return adapter
 
 
-def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
+def mount(
+    app: web.Application, rapport: Any, settings: Settings, adapter: CloudAdapter | None = None
+) -> None:
     """Add `POST /api/messages` and register the Teams notifier with the service."""
     if problem := teams_problem(settings):
         raise ConfigError(problem)
     local = settings.teams_local_mode
     urls = ServiceUrls(local_mode=local)
-    adapter = create_adapter(settings)
+    adapter = adapter or create_adapter(settings)
     downloads = None
     if settings.link_secret:
         downloads = Downloads(Signer(settings.link_secret), settings.public_url, rapport.clock)
@@ -101,7 +108,12 @@ def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
             # unauthenticated: only this machine may talk, and only about this machine
             log.warning("teams local mode: refused an activity from or for another host")
             return web.json_response(LOCAL_ONLY, status=403)
-        response = await adapter.process(request, bot)
+        try:
+            response = await adapter.process(request, bot)
+        except (PyJWTError, IndexError):
+            # a token botbuilder could not verify (bad signature, unknown key): not a 500
+            log.warning("teams: refused an activity whose token could not be verified")
+            return web.json_response({"error": "unauthorized"}, status=401)
         return response or web.Response(status=201)
 
     app.router.add_post("/api/messages", messages)
