@@ -16,6 +16,7 @@ same way for comparison. Target: no stall over 50 ms.
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.client
 import json
 import statistics
@@ -189,7 +190,9 @@ async def one_run(count: int) -> dict[str, dict]:
         await seed(r, rapport, count)
         await r.config_set("slowlog-log-slower-than", 0)
         await r.config_set("slowlog-max-len", 200_000)
-        runner = web.AppRunner(create_app(rapport, Settings()))
+        app = create_app(rapport, Settings())
+        gc.freeze()  # as `python -m bot serve` does once started
+        runner = web.AppRunner(app)
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import shutil
 import signal
@@ -86,6 +87,9 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
             await conn.close()
             raise
     app = create_app(rapport, settings)  # also registers each channel's notifier
+    # Everything loaded so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise hold the event loop for 30-50 ms (BENCHMARKS.md, export).
+    gc.freeze()
     runner = metrics_runner = None
     if web_on:
         runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_seconds)

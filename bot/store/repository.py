@@ -552,21 +552,26 @@ class Store:
         known = set(range(1, rel.entries + 1)) if rel else set()
         return sorted(known | {int(n) for n in indexed if str(n).isdigit()})
 
-    async def _raw_checkins(self, tenant: str, rid: str) -> list[tuple[int, str, str]]:
+    async def _raw_checkins(
+        self, tenant: str, rid: str, chunk: int = CHUNK
+    ) -> list[tuple[int, str, str]]:
         """(number, key, raw record) of every stored check-in of the relationship."""
         numbers = await self._numbers(tenant, rid)
         found: list[tuple[int, str, str]] = []
-        for start in range(0, len(numbers), CHUNK):
-            part = numbers[start : start + CHUNK]
+        for start in range(0, len(numbers), chunk):
+            part = numbers[start : start + chunk]
             names = [keys.checkin(tenant, rid, n) for n in part]
             raws = await self.redis.mget(names)
             found += [(n, k, r) for n, k, r in zip(part, names, raws, strict=True) if r is not None]
         return found
 
-    async def checkin_records(self, tenant: str, rid: str) -> list[tuple[int, str, str]]:
-        """(number, key, stored record) of every check-in, undecoded: `read_checkin` turns
-        them into check-ins where the caller likes (export does it off the event loop)."""
-        return await self._raw_checkins(tenant, rid)
+    async def checkin_records(
+        self, tenant: str, rid: str, chunk: int = CHUNK
+    ) -> list[tuple[int, str, str]]:
+        """(number, key, stored record) of every check-in, undecoded, `chunk` keys per MGET
+        (parsing a reply holds the event loop: smaller is shorter); `read_checkin` turns them
+        into check-ins where the caller likes (export does it in slices)."""
+        return await self._raw_checkins(tenant, rid, chunk)
 
     def read_checkin(self, raw: str, key: str, rid: str, number: int) -> CheckIn | None:
         """A stored record as a check-in (texts opened); None if unreadable. No I/O."""
