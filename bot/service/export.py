@@ -2,8 +2,8 @@
 
 Reading is done in chunks (one MGET per 250 check-ins, each a short await), and the
 CPU work (decoding, opening encrypted texts, writing JSON) is done one check-in at a time,
-giving the event loop back every `SLICE_SECONDS` (2 ms): a relationship with 10,000 check-ins
-never holds the loop (and with it every other user's request) for more than a few
+giving the event loop back every `SLICE_SECONDS` (2 ms): a relationship with 10,000
+check-ins never holds the loop (and with it every other user's request) for more than a few
 milliseconds. (A worker thread was tried first: it shares the GIL with the loop and held
 it for 15-90 ms at a time under load; slices bound the wait by construction.) One
 check-in per line: the file stays readable and a fraction of the size an indented one
