@@ -263,7 +263,10 @@ class Store:
 
     async def server_time(self) -> float:
         """Redis's clock (TIME), in epoch seconds: the one clock every worker shares."""
-        seconds, micros = await self.redis.time()
+        reply = await self.redis.time()
+        if isinstance(reply, dict):  # Redis Cluster: one answer per node; any one will do
+            reply = next(iter(reply.values()))
+        seconds, micros = reply
         return int(seconds) + int(micros) / 1_000_000
 
     # --- relationships -------------------------------------------------------------
