@@ -38,6 +38,12 @@ def test_cyrillic_look_alikes_share_the_skeleton_of_sam(alias):
     assert aliases.look_alike(alias, ["Kim", "Sam"]) == "Sam"
 
 
+def test_greek_and_cyrillic_capitals_read_as_latin_ones():
+    assert aliases.look_alike("\u0397elen", ["Helen"]) == "Helen"  # Greek capital Eta
+    assert aliases.look_alike("\u039a\u0399\u039c", ["Kim"]) == "Kim"  # Greek KIM
+    assert aliases.look_alike("\u0421lient B", ["Client B"]) == "Client B"  # Cyrillic Es
+
+
 def test_names_that_read_differently_are_not_look_alikes():
     assert aliases.look_alike("Sal", ["Sam"]) is None
     assert aliases.look_alike("Client 1", ["Client l", "Client I"]) is None  # digits kept

@@ -76,7 +76,43 @@ _LOOK_ALIKES = {
     "ʏ": "y",
     "ᴅ": "d",
 }
+# capitals that look like Latin capitals but fold to letters that do not look like the
+# Latin lower case (Greek Eta "Η" looks like H, its "η" like n): read before case-folding
+_CAPITALS = {
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "У": "Y",
+    "Х": "X",
+    "Ѕ": "S",
+    "І": "I",
+    "Ј": "J",
+    "Ԛ": "Q",
+    "Ԝ": "W",
+}
 _TABLE = str.maketrans(_LOOK_ALIKES)
+_CAPITALS_TABLE = str.maketrans(_CAPITALS)
 
 
 def _collapse(text: str) -> str:
@@ -116,8 +152,10 @@ def key(alias: str) -> str:
 
 
 def skeleton(alias: str) -> str:
-    """The key with look-alike letters read as the Latin ones they resemble."""
-    decomposed = unicodedata.normalize("NFD", key(alias))
+    """The key with look-alike letters read as the Latin ones they resemble: capitals
+    first (as typed), then the case-folded letters."""
+    latin_capitals = normalise(alias).translate(_CAPITALS_TABLE)
+    decomposed = unicodedata.normalize("NFD", key(latin_capitals))
     return unicodedata.normalize("NFC", decomposed.translate(_TABLE))
 
 
