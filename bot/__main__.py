@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import shutil
 import signal
@@ -17,8 +18,10 @@ from bot.core.clock import ManualClock, SystemClock
 from bot.core.prompts import PromptError
 from bot.core.rubric import RubricError
 from bot.service.app import Rapport, build
+from bot.service.clocks import ClockOff
 from bot.store.connection import connect
 from bot.store.crypto import demo_key, validate_key
+from bot.store.errors import StorageUnavailable
 
 log = logging.getLogger("rapport")
 
@@ -31,6 +34,24 @@ def _check(settings: Settings) -> None:
             "RAPPORT_ENCRYPTION_KEY is not set: free-text answers will not be stored "
             "(set a key, or RAPPORT_ALLOW_PLAINTEXT=1 to store them unencrypted)"
         )
+    if settings.teams_local_mode:
+        log.warning(
+            "TEAMS_LOCAL_MODE=1: Teams runs WITHOUT authentication, for trying it on this "
+            "machine only; listening on 127.0.0.1 only, loopback serviceUrls only"
+        )
+
+
+def _host(settings: Settings) -> str:
+    """Where to listen: everywhere, except in Teams local mode (nothing is verified)."""
+    return "127.0.0.1" if settings.teams_local_mode else "0.0.0.0"  # noqa: S104
+
+
+async def _clock_first(rapport: Rapport, settings: Settings) -> None:
+    """A worker does not start on a clock that disagrees with Redis's."""
+    try:
+        await rapport.check_clock(settings.max_clock_skew)
+    except StorageUnavailable:
+        log.warning("could not compare clocks with Redis yet; every poll checks again")
 
 
 async def _until_stopped() -> None:
@@ -54,21 +75,37 @@ async def _background_settled(grace: float) -> bool:
 
 async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
     from bot.jobs.scheduler import Worker  # noqa: PLC0415
-    from bot.web import create_app  # noqa: PLC0415
+    from bot.web import create_app, create_metrics_app  # noqa: PLC0415
 
     _check(settings)
     conn = connect(settings.redis_url, settings.data_dir, cluster=settings.redis_cluster)
     rapport = await build(settings, SystemClock(), conn.redis)
+    if worker_on:
+        try:
+            await _clock_first(rapport, settings)
+        except ClockOff:
+            await conn.close()
+            raise
     app = create_app(rapport, settings)  # also registers each channel's notifier
-    runner = None
+    # Everything loaded so far lives as long as the process: keep it out of the collector's
+    # full passes, which otherwise hold the event loop for 30-50 ms (BENCHMARKS.md, export).
+    gc.freeze()
+    runner = metrics_runner = None
     if web_on:
         runner = web.AppRunner(app, shutdown_timeout=settings.shutdown_seconds)
         await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", settings.port).start()  # noqa: S104
+        await web.TCPSite(runner, _host(settings), settings.port).start()
         log.info("listening on port %s", settings.port)
+    if settings.metrics_port is not None:
+        metrics_runner = web.AppRunner(create_metrics_app())
+        await metrics_runner.setup()
+        await web.TCPSite(metrics_runner, _host(settings), settings.metrics_port).start()
+        log.info("metrics on port %s", settings.metrics_port)
     worker = None
     if worker_on:
-        worker = Worker(rapport, poll_seconds=settings.poll_seconds)
+        worker = Worker(
+            rapport, poll_seconds=settings.poll_seconds, max_clock_skew=settings.max_clock_skew
+        )
         worker.start()
         log.info("worker polling the due-queue every %.1fs", settings.poll_seconds)
     try:
@@ -82,6 +119,8 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
             clean = await worker.stop(settings.shutdown_seconds) and clean
         if runner:
             await runner.cleanup()
+        if metrics_runner:
+            await metrics_runner.cleanup()
         clean = await _background_settled(settings.shutdown_seconds) and clean
         await conn.close()
         log.info("stopped %s", "cleanly" if clean else "with work unfinished")
@@ -131,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             web_on = args.command in {"run", "serve"}
             worker_on = args.command in {"run", "worker"}
             asyncio.run(serve(settings, web_on, worker_on))
-    except (ConfigError, RubricError, PromptError) as e:
+    except (ConfigError, RubricError, PromptError, ClockOff) as e:
         print(f"rapport: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

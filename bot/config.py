@@ -27,6 +27,9 @@ class Settings:
     teams_app_id: str = ""
     teams_app_password: str = field(default="", repr=False)
     teams_tenant_id: str = ""
+    # Teams with no credentials and no authentication, for trying it on one machine: only
+    # with TEAMS_LOCAL_MODE=1, served on loopback only (see `teams_problem`).
+    teams_local_mode: bool = False
     encryption_key: str | None = field(default=None, repr=False)
     allow_plaintext: bool = False
     prompt_delay_minutes: int = 10
@@ -47,6 +50,10 @@ class Settings:
     public_url: str = "http://localhost:3000"
     client_link_days: int = 7
     link_secret_raw: str | None = field(default=None, repr=False)
+    metrics_port: int | None = None  # /metrics on a port of its own (workers serve it there)
+    # A worker whose clock is further than this from Redis's refuses to run due jobs: queue
+    # times are compared across workers, so a fast clock would send early and steal leases.
+    max_clock_skew: float = 5.0
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -66,6 +73,33 @@ class Settings:
         if self.encryption_key:
             return derive_secret(self.encryption_key.split(",")[0].strip())
         return None
+
+
+def teams_problem(settings: Settings) -> str | None:
+    """Why these Teams settings must not start, or None. Without credentials Teams would
+    accept anyone's activities, so that needs the explicit local-mode switch."""
+    creds = (settings.teams_app_id, settings.teams_app_password)
+    if settings.teams_local_mode:
+        if any(creds):
+            return (
+                "TEAMS_LOCAL_MODE=1 is for trying Teams without credentials: unset it, "
+                "or unset TEAMS_APP_ID and TEAMS_APP_PASSWORD"
+            )
+        if not settings.teams_enabled:
+            return "TEAMS_LOCAL_MODE=1 needs TEAMS_ENABLED=1"
+        return None
+    if settings.teams_enabled and not all(creds):
+        missing = " and ".join(
+            name
+            for name, value in zip(("TEAMS_APP_ID", "TEAMS_APP_PASSWORD"), creds, strict=True)
+            if not value
+        )
+        return (
+            f"Teams is on but {missing} is empty, so nobody's requests could be verified. "
+            "Set both credentials, or TEAMS_LOCAL_MODE=1 to try Teams on this machine only "
+            "(loopback, no authentication)"
+        )
+    return None
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None, low: int = 0) -> int | None:
@@ -111,7 +145,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     public_url = (env.get("RAPPORT_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError("RAPPORT_PUBLIC_URL must start with http:// or https://")
-    return Settings(
+    settings = Settings(
         redis_url=redis_url,
         data_dir=Path(env.get("RAPPORT_DATA_DIR") or ".rapport"),
         port=port,
@@ -135,4 +169,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         public_url=public_url,
         client_link_days=_int(env, "RAPPORT_CLIENT_LINK_DAYS", 7, low=1) or 7,
         link_secret_raw=env.get("RAPPORT_LINK_SECRET") or None,
+        teams_local_mode=_flag(env, "TEAMS_LOCAL_MODE"),
+        metrics_port=_int(env, "METRICS_PORT", None, low=1),
+        max_clock_skew=_seconds(env, "RAPPORT_MAX_CLOCK_SKEW_SECONDS", 5.0, low=0.1),
     )
+    if problem := teams_problem(settings):
+        raise ConfigError(problem)
+    if settings.metrics_port == settings.port:
+        raise ConfigError("METRICS_PORT must differ from PORT (or be unset)")
+    return settings

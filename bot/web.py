@@ -47,7 +47,8 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[RAPPORT_KEY] = rapport
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    if settings.metrics_port is None:  # else on a port of its own: `create_metrics_app`
+        app.router.add_get("/metrics", metrics)
     if settings.slack_enabled:
         from bot.channels import slack  # noqa: PLC0415 - optional channel
 
@@ -56,4 +57,11 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
         from bot.channels import teams  # noqa: PLC0415 - optional channel
 
         teams.mount(app, rapport, settings)
+    return app
+
+
+def create_metrics_app() -> web.Application:
+    """`/metrics` alone, for METRICS_PORT: off the public port, and served by workers too."""
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
     return app

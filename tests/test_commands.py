@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.core.aliases import normalise
 from bot.core.commands import (
     USAGE,
     Add,
@@ -404,7 +405,12 @@ _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 def _valid_alias(text: str) -> bool:
-    """The documented rule, stated independently of the parser."""
+    """The documented rule, stated independently of the parser: the alias as typed and as
+    stored (normalised: NFKC, no format characters) both pass."""
+    return _valid_as_typed(text) and _valid_as_typed(normalise(text))
+
+
+def _valid_as_typed(text: str) -> bool:
     return (
         1 <= len(text) <= 40
         and "=" not in text
@@ -423,9 +429,10 @@ aliases = (
 
 @given(aliases)
 def test_any_valid_alias_round_trips_through_history(alias: str) -> None:
-    assert parse(f"history {alias}") == History(alias=alias)
-    assert parse(f"/checkin HISTORY   {alias}  ") == History(alias=alias)
-    assert parse(f'history "{alias}"') == History(alias=alias)
+    stored = normalise(alias)
+    assert parse(f"history {alias}") == History(alias=stored)
+    assert parse(f"/checkin HISTORY   {alias}  ") == History(alias=stored)
+    assert parse(f'history "{alias}"') == History(alias=stored)
 
 
 @given(aliases)
@@ -436,8 +443,8 @@ def test_any_valid_alias_round_trips_through_add_and_forget(alias: str) -> None:
             for word in alias.split()[1:]
         )
     )
-    assert parse(f"add {alias} sessions=6").alias == alias
-    assert parse(f"forget {alias} confirm") == Forget(alias=alias, confirmed=True)
+    assert parse(f"add {alias} sessions=6").alias == normalise(alias)
+    assert parse(f"forget {alias} confirm") == Forget(alias=normalise(alias), confirmed=True)
 
 
 @given(aliases)

@@ -122,7 +122,7 @@ async def test_extend_reopen_and_rename(redis, clock):
     out = await me.type("rename Jo to Jo B", "history Jo B")
     assert "Renamed Jo to Jo B" in out and "2 of 3" in out
     out = await me.type("add Pat", "rename Pat to jo b")
-    assert "You already have a relationship called jo b" in out
+    assert "You already have a relationship called Jo B" in out
 
 
 async def test_an_early_review_left_open_is_set_aside_and_never_blocks_the_due_one(redis, clock):

@@ -16,7 +16,14 @@ from tests.service_helpers import DM, actor, make_service
 
 
 def test_settings_are_read_once_and_validated():
-    s = from_env({"PORT": "8080", "REDIS_URL": "redis://x:6379/0", "TEAMS_ENABLED": "1"})
+    s = from_env(
+        {
+            "PORT": "8080",
+            "REDIS_URL": "redis://x:6379/0",
+            "TEAMS_ENABLED": "1",
+            "TEAMS_LOCAL_MODE": "1",
+        }
+    )
     assert s.port == 8080 and s.teams_enabled and not s.slack_enabled
     assert from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).socket_mode
     for env, name in (

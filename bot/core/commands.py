@@ -33,6 +33,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
+from bot.core import aliases
+
 # --- limits ---------------------------------------------------------------------------
 
 MAX_ALIAS_LENGTH = 40
@@ -340,13 +342,13 @@ def _strip_quotes(text: str) -> str:
 
 
 def alias_key(alias: str) -> str:
-    """The key aliases are matched by: case-insensitive, whitespace and width folded.
+    """The key aliases are matched by: case-insensitive, whitespace and width folded,
+    format characters dropped (see bot.core.aliases).
 
     NFKC folds look-alike encodings ("é" composed or not, full-width letters), and
     casefold is Unicode's case-insensitive form ("Straße" matches "STRASSE").
     """
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", alias).casefold())
-    return _collapse(folded)
+    return aliases.key(alias)
 
 
 def _alias_problem(alias: str) -> str | None:
@@ -369,10 +371,12 @@ def clean_alias(text: str, command: str = "add") -> str:
     alias = _collapse(_strip_quotes(_collapse(text)))
     if not alias:
         raise CommandError(f"{command} needs an alias, a pseudonym such as Sam", USAGE[command])
-    problem = _alias_problem(alias)
+    # stored and shown without invisible characters; NFKC may lengthen it, so check both
+    shown = aliases.normalise(alias)
+    problem = _alias_problem(alias) or _alias_problem(shown)
     if problem:
         raise CommandError(problem, USAGE[command])
-    return alias
+    return shown
 
 
 # --- dates and times -----------------------------------------------------------------

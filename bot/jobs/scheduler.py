@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.schedule import zone
 from bot.service.app import Rapport
+from bot.service.clocks import ClockOff
 from bot.store.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,15 @@ def worker_name() -> str:
 class Worker:
     """The scheduler of one worker process, and what it is doing right now."""
 
-    def __init__(self, rapport: Rapport, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        rapport: Rapport,
+        poll_seconds: float = POLL_SECONDS,
+        max_clock_skew: float | None = None,
+    ) -> None:
         self.rapport = rapport
+        self.max_clock_skew = max_clock_skew  # None: trust this clock (tests, the console)
+        self.clock_off = False
         self.name = worker_name()
         self.stopping = False
         self._running: set[asyncio.Task] = set()
@@ -69,10 +77,28 @@ class Worker:
         )
 
     async def poll(self) -> None:
-        """Run what is due, batch after batch while batches come back full."""
+        """Run what is due, batch after batch while batches come back full; nothing while
+        this clock is too far from Redis's (see bot.service.clocks)."""
+        if not await self._clock_agrees():
+            return
         while not self.stopping:
             if await self.rapport.run_due(limit=BATCH, worker=self.name) < BATCH:
                 return
+
+    async def _clock_agrees(self) -> bool:
+        if self.max_clock_skew is None:
+            return True
+        try:
+            await self.rapport.check_clock(self.max_clock_skew)
+        except ClockOff as off:
+            if not self.clock_off:
+                log.error("due-queue paused: %s", off)
+            self.clock_off = True
+            return False
+        if self.clock_off:
+            log.warning("due-queue resumed: this clock agrees with Redis's again")
+        self.clock_off = False
+        return True
 
     def _guarded(self, name: str, job: Callable[[], Awaitable[object]]):
         async def run() -> None:

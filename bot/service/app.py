@@ -13,11 +13,12 @@ from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
 from bot.core.clock import Clock
-from bot.core.messages import Action, Form, Message
+from bot.core.messages import Action, Attachment, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
-from bot.service import away, checkins, due, metrics
+from bot.service import away, checkins, clocks, due, metrics
 from bot.service import commands as use_cases
+from bot.service import export as exporting
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
 from bot.store.connection import Client
@@ -97,6 +98,13 @@ class Rapport:
             return self._unavailable()
         return views.error("That button is no longer in use.")
 
+    async def export_file(self, actor: Actor) -> Attachment | None:
+        """The actor's export file (for a download link); None while storage is away."""
+        try:
+            return (await exporting.export(self.ctx, actor)).attachment
+        except StorageUnavailable:
+            return None
+
     async def home(self, actor: Actor) -> Message:
         items = await use_cases.overviews(self.ctx, actor)
         return views.home_message(self.ctx.rubric, self.ctx.prompts, items)
@@ -130,6 +138,14 @@ class Rapport:
 
     async def reap(self) -> int:
         return await self.ctx.queue.reap(self.ctx.now().timestamp())
+
+    async def clock_skew(self) -> float:
+        """Seconds this process's clock is ahead of Redis's (StorageUnavailable if down)."""
+        return await clocks.skew(self.ctx)
+
+    async def check_clock(self, limit: float) -> None:
+        """Raise clocks.ClockOff when this clock is more than `limit` seconds off Redis's."""
+        await clocks.check(self.ctx, limit)
 
     async def healthy(self) -> bool:
         try:

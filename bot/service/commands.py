@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -13,7 +12,8 @@ from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
-from bot.service import checkins, digests
+from bot.service import aliases, checkins, digests
+from bot.service import export as exporting
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.service.due import plan_calendar_review, plan_next, session_job
@@ -29,7 +29,7 @@ async def tz_of(ctx: Context, actor: Actor) -> str:
 
 
 async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message:
-    rel = await ctx.store.find(actor.tenant, actor.user, c.alias_key(alias))
+    rel = await aliases.find(ctx, actor, alias)
     return rel if rel else views.say(ctx.prompts, "not_found", kind="error", alias=alias)
 
 
@@ -93,6 +93,8 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         length_minutes=cmd.length_minutes,
     )
     rel, counted = _under_way(rel, cmd, now)
+    if refused := await aliases.refuse_look_alike(ctx, actor, cmd.alias):
+        return refused
     if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
         return views.say(ctx.prompts, "exists", kind="error", alias=cmd.alias)
     pieces: list[tuple[str, dict]] = [("added", {"alias": cmd.alias})]
@@ -302,7 +304,9 @@ async def rename(ctx: Context, actor: Actor, cmd: c.Rename, _place: Place) -> Me
     rel = await find(ctx, actor, cmd.alias)
     if isinstance(rel, Message):
         return rel
-    old_key, new_key = c.alias_key(rel.alias), c.alias_key(cmd.new)
+    if refused := await aliases.refuse_look_alike(ctx, actor, cmd.new, renaming=rel.id):
+        return refused
+    old_key, new_key = await aliases.stored_key(ctx, rel), c.alias_key(cmd.new)
     renamed = await ctx.store.rename(rel, cmd.new, old_key, new_key)
     if renamed is None:
         return views.say(ctx.prompts, "exists", kind="error", alias=cmd.new)
@@ -353,17 +357,7 @@ async def digest_off(ctx: Context, actor: Actor, _cmd: c.DigestOff, place: Place
 
 
 async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> Message:
-    data = {
-        "tenant": actor.tenant,
-        "user": actor.user,
-        "exported_at": ctx.now().isoformat(),
-        "relationships": [],
-    }
-    for rel in await ctx.store.relationships_of(actor.tenant, actor.user):
-        entries = await ctx.store.checkins(actor.tenant, rel.id)
-        data["relationships"].append({**rel.to_dict(), "checkins": [e.to_dict() for e in entries]})
-    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
-    return views.export_message(ctx.prompts, "rapport-export.json", body)
+    return await exporting.export(ctx, actor)
 
 
 async def forget(ctx: Context, actor: Actor, cmd: c.Forget, _place: Place) -> Message:
@@ -385,7 +379,7 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
-    await ctx.store.forget(rel, c.alias_key(rel.alias))
+    await ctx.store.forget(rel, await aliases.stored_key(ctx, rel))
     await ctx.queue.purge(rel.id)
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 

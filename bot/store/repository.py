@@ -261,6 +261,14 @@ class Store:
     async def ping(self) -> bool:
         return bool(await self.redis.ping())
 
+    async def server_time(self) -> float:
+        """Redis's clock (TIME), in epoch seconds: the one clock every worker shares."""
+        reply = await self.redis.time()
+        if isinstance(reply, dict):  # Redis Cluster: one answer per node; any one will do
+            reply = next(iter(reply.values()))
+        seconds, micros = reply
+        return int(seconds) + int(micros) / 1_000_000
+
     # --- relationships -------------------------------------------------------------
     async def relationship(self, tenant: str, rid: str, fresh: bool = False) -> Relationship | None:
         key = keys.relationship(tenant, rid)
@@ -269,6 +277,10 @@ class Store:
     async def find(self, tenant: str, owner: str, alias_key: str) -> Relationship | None:
         rid = await self.redis.hget(keys.owner_aliases(tenant, owner), alias_key)
         return await self.relationship(tenant, rid) if rid else None
+
+    async def alias_index(self, tenant: str, owner: str) -> dict[str, str]:
+        """The owner's aliases as stored: alias key -> relationship id."""
+        return dict(await self.redis.hgetall(keys.owner_aliases(tenant, owner)))
 
     async def add(self, rel: Relationship, alias_key: str) -> bool:
         """Register `rel` unless its owner already has that alias."""
@@ -543,16 +555,30 @@ class Store:
         known = set(range(1, rel.entries + 1)) if rel else set()
         return sorted(known | {int(n) for n in indexed if str(n).isdigit()})
 
-    async def _raw_checkins(self, tenant: str, rid: str) -> list[tuple[int, str, str]]:
+    async def _raw_checkins(
+        self, tenant: str, rid: str, chunk: int = CHUNK
+    ) -> list[tuple[int, str, str]]:
         """(number, key, raw record) of every stored check-in of the relationship."""
         numbers = await self._numbers(tenant, rid)
         found: list[tuple[int, str, str]] = []
-        for start in range(0, len(numbers), CHUNK):
-            part = numbers[start : start + CHUNK]
+        for start in range(0, len(numbers), chunk):
+            part = numbers[start : start + chunk]
             names = [keys.checkin(tenant, rid, n) for n in part]
             raws = await self.redis.mget(names)
             found += [(n, k, r) for n, k, r in zip(part, names, raws, strict=True) if r is not None]
         return found
+
+    async def checkin_records(
+        self, tenant: str, rid: str, chunk: int = CHUNK
+    ) -> list[tuple[int, str, str]]:
+        """(number, key, stored record) of every check-in, undecoded, `chunk` keys per MGET
+        (parsing a reply holds the event loop: smaller is shorter); `read_checkin` turns them
+        into check-ins where the caller likes (export does it in slices)."""
+        return await self._raw_checkins(tenant, rid, chunk)
+
+    def read_checkin(self, raw: str, key: str, rid: str, number: int) -> CheckIn | None:
+        """A stored record as a check-in (texts opened); None if unreadable. No I/O."""
+        return self._decode_checkin(raw, key, rid, number)
 
     async def checkins(self, tenant: str, rid: str) -> list[CheckIn]:
         """The relationship's check-ins, oldest session first (unreadable ones left out)."""

@@ -168,6 +168,7 @@ def test_fuzzed_http_bodies_to_slack_and_teams_are_refused_without_a_trace(seede
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=slack.api_url,
             teams_enabled=True,
+            teams_local_mode=True,
             encryption_key=KEY,
         )
         app = create_app(seeded.rapport, config)

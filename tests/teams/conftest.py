@@ -26,8 +26,9 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 @pytest.fixture
 async def teams(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsBot]:
-    """The real aiohttp app (local mode: Teams on, no credentials) on a free port."""
-    settings = Settings(teams_enabled=True, allow_plaintext=True)
+    """The real aiohttp app (local mode: Teams on, no credentials, the switch set) on a
+    loopback port."""
+    settings = Settings(teams_enabled=True, teams_local_mode=True, allow_plaintext=True)
     rapport = await build(settings, clock, redis)
     runner = web.AppRunner(create_app(rapport, settings))
     await runner.setup()

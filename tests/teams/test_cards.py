@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from bot.channels.teams import cards
 from bot.core.messages import (
     Action,
@@ -156,16 +158,34 @@ def test_export_is_valid_json_in_code_blocks_without_markup() -> None:
     data = {"relationships": [{"alias": "<!channel> ```x``` & co", "notes": "n" * 50_000}]}
     attachment = Attachment("rapport-export.json", json.dumps(data).encode())
     activities = cards.file_activities(attachment)
-    assert len(activities) == 3  # about 50 kB in parts Teams accepts
+    assert len(activities) == 5  # about 50 kB, in parts of 12,000 characters
     bodies = []
     for n, activity in enumerate(activities, start=1):
         header, _, rest = activity.text.partition("\n\n")
-        assert f"part {n} of 3" in header
+        assert f"part {n} of 5" in header
         assert rest.startswith("```\n") and rest.endswith("\n```")
         inner = rest[4:-4]
         assert "`" not in inner and "<" not in inner and "&" not in inner
         bodies.append(inner)
     assert json.loads("".join(bodies)) == data
+
+
+def _wire_bytes(activity) -> tuple[int, int]:
+    """The activity as posted to the connector: its size in UTF-8 and in UTF-16."""
+    wire = json.dumps(activity.serialize(), ensure_ascii=False)
+    return len(wire.encode("utf-8")), len(wire.encode("utf-16-le"))
+
+
+@pytest.mark.parametrize("text", ["plain " * 9_000, "😀" * 20_000, "é" * 30_000, "日本" * 9_000])
+def test_every_export_message_is_under_28_kb_in_utf8_and_utf16(text: str) -> None:
+    data = {"relationships": [{"alias": "Sam", "checkins": [{"texts": {"takeaway": text}}]}]}
+    attachment = Attachment("rapport-export.json", json.dumps(data).encode())
+    activities = cards.file_activities(attachment)
+    for activity in activities:
+        utf8, utf16 = _wire_bytes(activity)
+        assert utf8 < 28_000 and utf16 < 28_000, (utf8, utf16)
+    code = "".join(a.text.split("```\n", 1)[1].rsplit("\n```", 1)[0] for a in activities)
+    assert json.loads(code) == data
 
 
 def test_small_export_is_one_message() -> None:

@@ -54,7 +54,7 @@ async def test_install_greets_with_help_and_remembers_the_chat(teams: TeamsBot) 
 
 async def test_commands_answer_like_everywhere_else(teams: TeamsBot) -> None:
     assert one(await teams.say(1, "add Sam sessions=8")).startswith("Added Sam.")
-    assert "already have a relationship called sam" in one(await teams.say(1, "add sam"))
+    assert "already have a relationship called Sam" in one(await teams.say(1, "add sam"))
     assert "/checkin" not in one(await teams.say(1, "/checkin list"))
     listed = one(await teams.say(1, "checkin list"))
     assert "Sam" in listed and "sessions 0 of 8" in listed

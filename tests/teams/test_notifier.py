@@ -10,6 +10,7 @@ from msrest.exceptions import HttpOperationError
 
 from bot.channels.teams import create_adapter
 from bot.channels.teams.bot import address_of
+from bot.channels.teams.guard import ServiceUrls
 from bot.channels.teams.notifier import TeamsNotifier
 from bot.config import Settings
 from bot.core.messages import Attachment, Fields, Message, text
@@ -18,7 +19,8 @@ from bot.service.api import Recipient
 from .activities import TENANT, activity, channel_conversation, personal_conversation, user
 from .connector import FakeConnector, card_text
 
-LOCAL = Settings(teams_enabled=True)
+LOCAL = Settings(teams_enabled=True, teams_local_mode=True)
+LOOPBACK = ServiceUrls(local_mode=True)
 
 
 def _address(connector: FakeConnector, conversation: dict) -> dict:
@@ -29,7 +31,7 @@ def _address(connector: FakeConnector, conversation: dict) -> dict:
 
 
 async def test_send_posts_a_card_and_update_replaces_it(connector: FakeConnector) -> None:
-    notifier = TeamsNotifier(create_adapter(LOCAL))
+    notifier = TeamsNotifier(create_adapter(LOCAL), service_urls=LOOPBACK)
     to = Recipient(
         f"teams:{TENANT}", user="aad-1", address=_address(connector, personal_conversation(1))
     )
@@ -45,7 +47,7 @@ async def test_send_posts_a_card_and_update_replaces_it(connector: FakeConnector
 
 
 async def test_a_digest_goes_to_a_new_post_in_the_channel(connector: FakeConnector) -> None:
-    notifier = TeamsNotifier(create_adapter(LOCAL))
+    notifier = TeamsNotifier(create_adapter(LOCAL), service_urls=LOOPBACK)
     address = _address(connector, channel_conversation("team"))
     to = Recipient(f"teams:{TENANT}", channel="19:team@thread.tacv2", address=address)
 
@@ -56,13 +58,13 @@ async def test_a_digest_goes_to_a_new_post_in_the_channel(connector: FakeConnect
 
 
 async def test_no_address_means_nothing_is_sent(connector: FakeConnector) -> None:
-    notifier = TeamsNotifier(create_adapter(LOCAL))
+    notifier = TeamsNotifier(create_adapter(LOCAL), service_urls=LOOPBACK)
     assert await notifier.send(Recipient(f"teams:{TENANT}", user="aad-9"), text("hi")) is None
     assert connector.posted == []
 
 
 async def test_a_file_follows_its_message(connector: FakeConnector) -> None:
-    notifier = TeamsNotifier(create_adapter(LOCAL))
+    notifier = TeamsNotifier(create_adapter(LOCAL), service_urls=LOOPBACK)
     to = Recipient(
         f"teams:{TENANT}", user="aad-1", address=_address(connector, personal_conversation(1))
     )
@@ -86,7 +88,7 @@ async def test_a_throttled_send_waits_as_asked_and_is_sent_once(connector: FakeC
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    notifier = TeamsNotifier(create_adapter(LOCAL), sleep=sleep)
+    notifier = TeamsNotifier(create_adapter(LOCAL), sleep=sleep, service_urls=LOOPBACK)
     address = _address(connector, personal_conversation(1))
     connector.throttle = 2
 
@@ -99,7 +101,7 @@ async def test_a_throttled_send_waits_as_asked_and_is_sent_once(connector: FakeC
 
 
 async def test_a_failed_send_is_raised_and_not_apologised_for(connector: FakeConnector) -> None:
-    notifier = TeamsNotifier(create_adapter(LOCAL))
+    notifier = TeamsNotifier(create_adapter(LOCAL), service_urls=LOOPBACK)
     to = Recipient(
         f"teams:{TENANT}", user="aad-1", address=_address(connector, personal_conversation(1))
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
@@ -18,14 +19,19 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from jwt import PyJWTError
 
 from bot.channels.teams.bot import RapportTeamsBot
+from bot.channels.teams.download import Downloads
+from bot.channels.teams.guard import ServiceUrls, is_loopback_host
 from bot.channels.teams.notifier import TeamsNotifier
-from bot.config import Settings
+from bot.config import ConfigError, Settings, teams_problem
 from bot.core.messages import text
+from bot.core.signed import Signer
 
 log = logging.getLogger(__name__)
 
+LOCAL_ONLY = {"error": "local mode: only loopback clients and loopback serviceUrls"}
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
@@ -40,7 +46,8 @@ class BotConfig:
 
 
 def bot_config(settings: Settings) -> BotConfig:
-    """Empty id and password: local/emulator mode, no auth either way."""
+    """Empty id and password: local/emulator mode, no auth either way (only with
+    TEAMS_LOCAL_MODE=1, see `bot.config.teams_problem`)."""
     single = bool(settings.teams_tenant_id)
     return BotConfig(
         APP_ID=settings.teams_app_id,
@@ -50,8 +57,11 @@ def bot_config(settings: Settings) -> BotConfig:
     )
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config(settings)))
+def create_adapter(settings: Settings, **auth: str) -> CloudAdapter:
+    """The Bot Framework adapter. `auth`: further settings botbuilder reads (for a private
+    cloud: TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, TO_BOT_FROM_CHANNEL_TOKEN_ISSUER...)."""
+    config = SimpleNamespace(**asdict(bot_config(settings)), **auth)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
         log.error("teams: turn failed", exc_info=error)
@@ -66,11 +76,23 @@ def create_adapter(settings: Settings) -> CloudAdapter:
     return adapter
 
 
-def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
+def mount(
+    app: web.Application, rapport: Any, settings: Settings, adapter: CloudAdapter | None = None
+) -> None:
     """Add `POST /api/messages` and register the Teams notifier with the service."""
-    adapter = create_adapter(settings)
-    bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id)
-    rapport.register("teams", TeamsNotifier(adapter, app_id=settings.teams_app_id))
+    if problem := teams_problem(settings):
+        raise ConfigError(problem)
+    local = settings.teams_local_mode
+    urls = ServiceUrls(local_mode=local)
+    adapter = adapter or create_adapter(settings)
+    downloads = None
+    if settings.link_secret:
+        downloads = Downloads(Signer(settings.link_secret), settings.public_url, rapport.clock)
+        app.router.add_routes([downloads.route(rapport)])
+    bot = RapportTeamsBot(rapport, app_id=settings.teams_app_id, downloads=downloads)
+    rapport.register(
+        "teams", TeamsNotifier(adapter, app_id=settings.teams_app_id, service_urls=urls)
+    )
 
     async def messages(request: web.Request) -> web.StreamResponse:
         # botbuilder answers a body that is not an activity with a 500; say 400 instead
@@ -82,7 +104,16 @@ def mount(app: web.Application, rapport: Any, settings: Settings) -> None:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.json_response({"error": "body is not an activity"}, status=400)
-        response = await adapter.process(request, bot)
+        if local and not (is_loopback_host(request.remote) and urls.allows(body.get("serviceUrl"))):
+            # unauthenticated: only this machine may talk, and only about this machine
+            log.warning("teams local mode: refused an activity from or for another host")
+            return web.json_response(LOCAL_ONLY, status=403)
+        try:
+            response = await adapter.process(request, bot)
+        except (PyJWTError, IndexError):
+            # a token botbuilder could not verify (bad signature, unknown key): not a 500
+            log.warning("teams: refused an activity whose token could not be verified")
+            return web.json_response({"error": "unauthorized"}, status=401)
         return response or web.Response(status=201)
 
     app.router.add_post("/api/messages", messages)

@@ -6,6 +6,7 @@ plain strings, and the replies are rendered by `cards`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping
@@ -128,9 +129,17 @@ def parse_card_value(value: Any) -> tuple[str, dict[str, str]] | None:
 
 # --- the bot ---------------------------------------------------------------------------
 class RapportTeamsBot(ActivityHandler):
-    def __init__(self, rapport: Any, app_id: str = "") -> None:
+    def __init__(self, rapport: Any, app_id: str = "", downloads: Any = None) -> None:
         self.rapport = rapport
         self.app_id = app_id
+        self.downloads = downloads  # a Downloads (large exports as a link), or None
+
+    def _file_card(self, actor: Actor, reply: Message) -> Activity | None:
+        """A download card in place of a file too long for a few chat messages."""
+        file = reply.attachment
+        if file is None or self.downloads is None or not self.downloads.wanted(file.content):
+            return None
+        return self.downloads.card(actor, file.filename, len(file.content))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -175,17 +184,18 @@ class RapportTeamsBot(ActivityHandler):
             or reply.kind == "error"
             or word in _IN_PLACE_COMMANDS
         )
+        file_card = self._file_card(actor, reply)
         if in_place:
-            await send_message(turn_context, reply)
+            await send_message(turn_context, reply, file_card)
             return
         # history, list, export... typed in a team channel: pseudonyms stay out of it
-        if await self._send_privately(turn_context, actor, reply):
+        if await self._send_privately(turn_context, actor, reply, file_card):
             await turn_context.send_activity(cards.to_activity(plain(SENT_PRIVATELY)))
         else:
             await turn_context.send_activity(cards.to_activity(plain(PRIVATE_FAILED)))
 
     async def _send_privately(
-        self, turn_context: TurnContext, actor: Actor, reply: Message
+        self, turn_context: TurnContext, actor: Actor, reply: Message, file_card: Any = None
     ) -> bool:
         """Open (or reuse) the 1:1 chat with the sender and send the reply there."""
         activity = turn_context.activity
@@ -206,7 +216,7 @@ class RapportTeamsBot(ActivityHandler):
             reference.user = activity.from_property
             reference.activity_id = None
             await rapport.remember(actor, address=reference.serialize())
-            await send_message(private_context, reply)
+            await send_message(private_context, reply, file_card)
 
         try:
             await adapter.create_conversation(
@@ -260,13 +270,23 @@ class RapportTeamsBot(ActivityHandler):
         return cards.errors_activity(named, FIX_INTRO)
 
 
-async def send_message(turn_context: TurnContext, message: Message) -> str | None:
-    """Send a message and its file, if any; returns the id of the main activity."""
+async def send_message(
+    turn_context: TurnContext, message: Message, file_card: Activity | None = None
+) -> str | None:
+    """Send a message and its file, if any (as `file_card`, a download link, when given);
+    returns the id of the main activity."""
     response = await turn_context.send_activity(cards.to_activity(message))
-    if message.attachment is not None:
-        for activity in cards.file_activities(message.attachment):
-            await turn_context.send_activity(activity)
+    if file_card is not None:
+        await turn_context.send_activity(file_card)
+    elif message.attachment is not None:
+        await _send_file(turn_context, message.attachment)
     return response.id if response else None
+
+
+async def _send_file(turn_context: TurnContext, attachment: Any) -> None:
+    # re-encoding a long file is CPU work: off the event loop
+    for activity in await asyncio.to_thread(cards.file_activities, attachment):
+        await turn_context.send_activity(activity)
 
 
 async def replace_or_send(
@@ -278,8 +298,7 @@ async def replace_or_send(
         activity.id = pressed
         await turn_context.update_activity(activity)
         if message is not None and message.attachment is not None:
-            for extra in cards.file_activities(message.attachment):
-                await turn_context.send_activity(extra)
+            await _send_file(turn_context, message.attachment)
         return
     if message is not None:
         await send_message(turn_context, message)

@@ -46,8 +46,11 @@ OPEN = "open"  # Action.OPEN_FORM outside an inline form: {"rapport": "open", "r
 # as drop-downs when many (a review's sixteen contrasts).
 EXPANDED_MAX = 4
 
-# Teams rejects messages above about 28 KB; an export larger than one part is split.
-EXPORT_PART_CHARS = 20_000
+# Teams rejects messages above about 28 KB, counted by some clients in UTF-16: an export
+# is split so that each message's text stays under this many bytes in UTF-8 and in UTF-16
+# (the rest of the activity, ids and addresses, takes well under the 2 KB left).
+MESSAGE_TEXT_BYTES = 26_000
+EXPORT_PART_CHARS = 12_000  # ASCII text: 12,000 characters are 24,000 bytes in UTF-16
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
@@ -272,29 +275,49 @@ def errors_activity(form_errors: dict[str, str], intro: str) -> Activity:
     )
 
 
+def text_bytes(text: str) -> int:
+    """The larger of the text's UTF-8 and UTF-16 sizes as it travels (a JSON string, where
+    backslashes and quotes double): what Teams' limit is measured by."""
+    wire = json.dumps(text, ensure_ascii=False)
+    return max(len(wire.encode("utf-8")), len(wire.encode("utf-16-le")))
+
+
+def _export_text(raw: str) -> str:
+    """JSON as plain ASCII with `<`, `>`, `&` and backticks as \\u escapes: the same JSON,
+    nothing for markdown or HTML to interpret, and every character one byte in UTF-8."""
+    try:
+        return json.dumps(json.loads(raw), indent=1, ensure_ascii=True).translate(_JSON_SAFE)
+    except ValueError:
+        return raw.replace("`", "'")  # not JSON: only the code fence needs protecting
+
+
+_JSON_SAFE = str.maketrans({"&": "\\u0026", "<": "\\u003c", ">": "\\u003e", "`": "\\u0060"})
+
+
+def _parts(text: str, label_room: int) -> list[str]:
+    """Consecutive pieces of `text`, each fitting one message beside its label."""
+    budget = MESSAGE_TEXT_BYTES - label_room
+    parts, start = [], 0
+    while start < len(text):
+        size = EXPORT_PART_CHARS
+        while size > 1 and (used := text_bytes(text[start : start + size])) > budget:
+            size = max(1, min(size - 1, int(size * budget / used * 0.98)))  # escapes: shrink
+        parts.append(text[start : start + size])
+        start += size
+    return parts or [""]
+
+
 def file_activities(attachment: FileAttachment) -> list[Activity]:
     """A file as chat messages holding its text in code blocks.
 
     Bots cannot send a file in Teams without the file-consent flow, which needs the user's
     OneDrive; a JSON export is text, so it is shown in code blocks the user can copy,
-    split in parts when long. `<`, `>`, `&` and backticks are written as JSON \\u escapes,
-    which keeps the JSON equal and leaves nothing for markdown or HTML to interpret.
+    split in parts when long (a large one is offered as a download link instead: see
+    `download`). CPU-bound for a large file: call it off the event loop.
     """
-    raw = attachment.content.decode("utf-8", errors="replace")
-    try:
-        # these characters only occur inside JSON strings, where \u escapes mean the same
-        safe = (
-            json.dumps(json.loads(raw), indent=1, ensure_ascii=False)
-            .replace("&", "\\u0026")
-            .replace("<", "\\u003c")
-            .replace(">", "\\u003e")
-            .replace("`", "\\u0060")
-        )
-    except ValueError:
-        safe = raw.replace("`", "'")  # not JSON: only the code fence needs protecting
-    parts = [safe[i : i + EXPORT_PART_CHARS] for i in range(0, len(safe), EXPORT_PART_CHARS)]
-    parts = parts or [""]
+    safe = _export_text(attachment.content.decode("utf-8", errors="replace"))
     name = escape_markdown(attachment.filename)
+    parts = _parts(safe, label_room=text_bytes(name) + 200)
     activities = []
     for n, part in enumerate(parts, start=1):
         label = name if len(parts) == 1 else f"{name} (part {n} of {len(parts)})"

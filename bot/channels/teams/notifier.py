@@ -18,11 +18,13 @@ from msrest.exceptions import HttpOperationError
 
 from bot.channels.teams import cards
 from bot.channels.teams.bot import send_message
+from bot.channels.teams.guard import ServiceUrls
 from bot.core.messages import Message
 from bot.service.api import Recipient
 
 log = logging.getLogger(__name__)
 
+VERIFIED_ONLY = ServiceUrls(local_mode=False)
 RETRIES = 3  # Teams throttles per bot and thread with 429s: wait and try again
 MAX_WAIT_SECONDS = 30.0
 
@@ -53,9 +55,11 @@ class TeamsNotifier:
         adapter: BotAdapter,
         app_id: str = "",
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        service_urls: ServiceUrls = VERIFIED_ONLY,
     ) -> None:
         self.adapter = adapter
         self.app_id = app_id
+        self.service_urls = service_urls
         self.sleep = sleep  # injected so tests need not wait
 
     async def _once(self, address: Mapping[str, Any], logic: Callable) -> None:
@@ -88,10 +92,21 @@ class TeamsNotifier:
                 log.info("teams: throttled, retrying in %.1fs", wait)
                 await self.sleep(wait)
 
+    def _allowed(self, to: Recipient) -> bool:
+        """A stored reference names a service URL; post only where that URL may be reached."""
+        if not to.address:
+            return False
+        if self.service_urls.allows(to.address.get("serviceUrl")):
+            return True
+        log.warning("teams: refused to post to a service URL outside the allowed ones")
+        return False
+
     async def send(self, to: Recipient, message: Message) -> str | None:
         if not to.address:
             # the user never talked to the bot in a personal chat: nowhere to post
             log.warning("teams: no conversation reference for %s", to.user or to.channel)
+            return None
+        if not self._allowed(to):
             return None
         sent: list[str | None] = []
 
@@ -102,7 +117,7 @@ class TeamsNotifier:
         return sent[-1] if sent else None
 
     async def update(self, to: Recipient, ref: str, message: Message) -> None:
-        if not to.address:
+        if not self._allowed(to):
             return
 
         async def replace(turn_context: TurnContext) -> None:
