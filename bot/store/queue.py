@@ -26,9 +26,10 @@ sends a handler only does bookkeeping, and that bookkeeping must be safe to run 
 bookkeeping fails after a send, `drain` runs the handler again in place (same claim, the
 sends known, so no platform call); if Redis is still failing it gives the job back marked
 sent (the gate keeps `sent <labels>`), and the next attempt finishes the bookkeeping without
-sending. If even that cannot be written, the next attempt finds the gate of a claim whose
-outcome is unknown and finishes the bookkeeping treating every send as done: at most once,
-never twice. A revoked claim (cancelled, forgotten, rescheduled) puts no follow-ups.
+sending. If even that cannot be written (Redis unreachable for the whole of it, or the worker
+killed), the next attempt finds the gate of a claim whose outcome is unknown and drops the
+job, as it does for a worker killed mid-send: at most once, never twice. A revoked claim
+(cancelled, forgotten, rescheduled) puts no follow-ups.
 """
 
 from __future__ import annotations
@@ -272,7 +273,8 @@ return {claimed, poisoned}
 # The gate (`done`) holds: `<token>` (that claim began; what it sent is not known), `<token>
 # <labels>` (that claim began knowing `labels` were sent), `sent <labels>` (a claim sent
 # `labels` and gave the job back). Returns {0} (not ours), {1, labels} (ours: send what is not
-# in labels) or {2} (an earlier claim began and vanished: treat every send as done).
+# in labels) or {2} (an earlier claim began and vanished: what it sent is unknown, so the job
+# is dropped; at most once).
 _BEGIN = (
     _OWNER_OF
     + """
@@ -289,7 +291,6 @@ if string.sub(gate, 1, 5) == 'sent ' then
   redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. string.sub(gate, 6), 'EX', ARGV[3])
   return {1, string.sub(gate, 6)}
 end
-redis.call('SET', KEYS[3], ARGV[2] .. ' *', 'EX', ARGV[3])
 return {2}
 """
 )
@@ -343,8 +344,9 @@ _deferred: ContextVar[list[Job] | None] = ContextVar("rapport_deferred_puts", de
 @dataclass
 class Sends:
     """What one job has had the platform do: label -> the platform's reference (None if it
-    gave none). `unknown`: an earlier claim began and vanished, so every send counts as done.
-    `new`: this attempt made a platform call (its bookkeeping must not lift the gate)."""
+    gave none). `new`: this claim made a platform call (its bookkeeping must not lift the
+    gate). `unknown`: every send counts as done (not set by the queue today: a job whose
+    earlier claim vanished mid-send is dropped instead)."""
 
     job: Job
     done: dict[str, str | None] = field(default_factory=dict)
@@ -601,10 +603,8 @@ class DueQueue:
             args=[claim.job.id, claim.token, self.done_ttl],
         )
         code = int(found[0])
-        if code == 0:
+        if code != 1:  # not ours, or an earlier claim began and vanished: sent at most once
             return None
-        if code == 2:
-            return Sends(claim.job, unknown=True)
         return Sends(claim.job, dict(Sends.parse(_s(found[1]) if len(found) > 1 else "")))
 
     async def complete(self, claim: Claim) -> bool:
