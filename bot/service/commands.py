@@ -149,7 +149,13 @@ async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
         await ctx.queue.cancel(session_job(rel, held.slot))  # no second check-in for it
         await plan_next(ctx, rel)
     await ctx.schedule(
-        "send", rel.tenant, f"{rel.id}:{checkin.number}", now, rid=rel.id, number=checkin.number
+        "send",
+        rel.tenant,
+        f"{rel.id}:{checkin.number}",
+        now,
+        rid=rel.id,
+        number=checkin.number,
+        owner=rel.owner,  # read with the rest in the job's one prefetch
     )
     if cmd.at:
         when = views.when(at, rel.tz)

@@ -2,8 +2,9 @@
 
 Inside a due job, `Context.notifier` hands out `Once`: a call this job already made (by an
 earlier attempt whose bookkeeping failed) gives back the platform's reference instead of a
-second message, and before every real call the job's relationship is read once more, so a
-relationship forgotten or closed meanwhile gets no DM.
+second message, and before every real call the job's relationship is read once more (or the
+job's write right before the call found it in place), so a relationship forgotten or closed
+meanwhile gets no DM.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ class Once:
         rid = self._sends.job.payload.get("rid")
         if not rid:
             return  # not about one relationship (a digest, a practitioner's `back`)
-        rel = await self._store.relationship(self._sends.job.tenant, str(rid), fresh=True)
+        tenant = self._sends.job.tenant
+        if self._store.proven(tenant, str(rid)):
+            return  # the write just before this send found it in place (e.g. `hold`)
+        rel = await self._store.relationship(tenant, str(rid), fresh=True)
         if rel is None or rel.status == CLOSED:
             raise Gone(f"relationship {rid} is gone or closed")
 

@@ -64,6 +64,7 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
         checkin = await ctx.store.checkin(rel.tenant, rel.id, mine) if mine else None
         if checkin is not None:  # this job held it and sent it: finish its bookkeeping
             await checkins.send(ctx, rel, checkin)
+            await checkins.after_session(ctx, rel)
         await plan_next(ctx, rel)
         return
     if await holds.held_since(ctx, rel) is not None:

@@ -140,6 +140,8 @@ EXISTS = "\0"  # a guard's expected value meaning: the key must exist (any value
 FORGET_BATCH = 100  # keys per DEL when forgetting: each command stays well under a millisecond
 FORGET_PIPELINE = 10  # DELs sent per round trip
 _seen: ContextVar[dict[str, str | None] | None] = ContextVar("rapport_seen", default=None)
+# Keys the scope's latest successful writes proved to exist (see `Store.proven`).
+_proven: ContextVar[set[str] | None] = ContextVar("rapport_proven", default=None)
 
 
 class Tx:
@@ -187,11 +189,24 @@ class Store:
     @contextmanager
     def scope(self) -> Iterator[None]:
         """Remember what this task reads and writes until the block ends (one due job)."""
-        token = _seen.set({})
+        token, proof = _seen.set({}), _proven.set(set())
         try:
             yield
         finally:
             _seen.reset(token)
+            _proven.reset(proof)
+
+    def proven(self, tenant: str, rid: str) -> bool:
+        """Whether a write of this scope, since the last time this was asked, found the
+        relationship record unchanged (its guard held): a send right after such a write needs
+        no read of its own to know the relationship was not forgotten or closed. Asking uses
+        it up."""
+        proof = _proven.get()
+        key = keys.relationship(tenant, rid)
+        if proof is None or key not in proof:
+            return False
+        proof.discard(key)
+        return True
 
     async def _get(self, key: str, fresh: bool = False) -> str | None:
         seen = _seen.get()
@@ -226,9 +241,12 @@ class Store:
         await self._mget(names)
 
     def _noted(self, tx: Tx) -> None:
-        seen = _seen.get()
+        seen, proof = _seen.get(), _proven.get()
         if seen is None:
             return
+        if proof is not None:
+            # only an unchanged value proves it (EXISTS alone would miss a `close`)
+            proof.update(k for k, v in tx.guards.items() if v not in (None, EXISTS))
         for op, key, args in tx.ops:
             if op == "SET":
                 seen[key] = args[0]
