@@ -1,4 +1,9 @@
-"""Check-ins and reviews: opened, sent, reminded, answered, edited."""
+"""Check-ins and reviews: opened, sent, reminded, answered, edited.
+
+A check-in and its relationship's aggregate are always changed together by one
+compare-and-set write (`Store.change_entry`), recomputed from a fresh read on a conflict:
+an answer, a send's count or a 'missed' is never lost to a concurrent one nor applied twice.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""What happens when scheduled work falls due: one handler per job kind."""
+"""What happens when scheduled work falls due: one handler per job kind.
+
+Every handler here (and `digests.scheduled`, `away.back_due`, `away.resume_due`) follows the
+due-queue's rule (bot/store/queue.py): it reaches the platform only through
+`ctx.notifier(...)`, which inside a due job makes each platform call once and checks the
+relationship just before it (bot/service/delivery.py); after its sends it only does
+bookkeeping that is safe to run again, because a run that failed after a send is run again
+to finish it, with the sends it made answered from memory instead of sent twice. A
+relationship forgotten or closed while the handler runs stops it (`Gone`): no DM, and the
+follow-up jobs it had collected are dropped.
+"""
 
 from __future__ import annotations
 
