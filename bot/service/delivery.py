@@ -44,9 +44,7 @@ class Once:
     async def _once(self, label: str, call) -> str | None:
         sends = self._sends
         if label in sends.done:
-            return sends.done[label]
-        if sends.unknown:
-            return None  # an earlier claim may have sent it: never twice
+            return sends.done[label]  # sent by an earlier run of this job: not again
         await self._still_there()
         ref = await call()
         sends.done[label] = ref

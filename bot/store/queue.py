@@ -344,13 +344,11 @@ _deferred: ContextVar[list[Job] | None] = ContextVar("rapport_deferred_puts", de
 @dataclass
 class Sends:
     """What one job has had the platform do: label -> the platform's reference (None if it
-    gave none). `new`: this claim made a platform call (its bookkeeping must not lift the
-    gate). `unknown`: every send counts as done (not set by the queue today: a job whose
-    earlier claim vanished mid-send is dropped instead)."""
+    gave none), from earlier claims (the gate) and this one. `new`: this claim made a
+    platform call (its bookkeeping must not lift the gate)."""
 
     job: Job
     done: dict[str, str | None] = field(default_factory=dict)
-    unknown: bool = False
     new: bool = False
     _seen: dict[str, int] = field(default_factory=dict)
 
@@ -364,11 +362,11 @@ class Sends:
     def restart(self) -> None:
         """A run of the handler begins (the first, or one finishing an earlier's work)."""
         self._seen.clear()
-        self._resumed = self.unknown or bool(self.done)
+        self._resumed = bool(self.done)
 
     @property
     def resumed(self) -> bool:
-        """An earlier run of this job sent something (or may have)."""
+        """An earlier run of this job sent something: this run finishes its bookkeeping."""
         return self._resumed
 
     def encode(self) -> str:
@@ -593,7 +591,7 @@ class DueQueue:
         Calling `begin` twice with the same claim returns True both times (safe to resend).
         """
         sends = await self.start(claim)
-        return sends is not None and not sends.unknown
+        return sends is not None
 
     async def start(self, claim: Claim) -> Sends | None:
         """The gate, as `begin`, telling what earlier claims of this job sent: None (not
@@ -672,6 +670,7 @@ async def drain(
     max_attempts: int = MAX_ATTEMPTS,
     concurrency: int = 1,
     group: Callable[[Job], str] | None = None,
+    in_place: tuple[float, ...] | None = None,
 ) -> int:
     """Claim what is due at `now` and run `handle` on each job, once. Returns how many ran.
 
@@ -682,11 +681,16 @@ async def drain(
     With `concurrency` > 1, up to that many jobs run side by side (their Redis and HTTP waits
     overlap); jobs with the same `group` key (e.g. one relationship's) still run one after the
     other, in due order. Each job keeps its own claim, gate and completion.
+
+    `in_place`: the pauses before running a handler again when it failed after a send
+    (IN_PLACE by default; see the rule at the top of this module).
     """
     claims = await queue.claim(now, limit, owner=worker)
 
+    pauses = IN_PLACE if in_place is None else in_place
+
     async def one(claim: Claim) -> int:
-        return await _run_claim(queue, handle, claim, now, worker, max_attempts)
+        return await _run_claim(queue, handle, claim, now, worker, max_attempts, pauses)
 
     if concurrency <= 1 or len(claims) <= 1:
         return sum([await one(claim) for claim in claims])
@@ -712,6 +716,7 @@ async def _run_claim(
     now: float,
     worker: str,
     max_attempts: int,
+    in_place: tuple[float, ...],
 ) -> int:
     job = claim.job
     sends = await queue.start(claim)
@@ -721,7 +726,7 @@ async def _run_claim(
         log.info("due-queue %s: job %s no longer ours; skipped", worker, job.id)
         return 0
     follow_ups, failed = await _attempt(handle, queue, job, sends)
-    for pause in IN_PLACE if failed is not None and sends.new else ():
+    for pause in in_place if failed is not None and sends.new else ():
         # Sent, then the bookkeeping failed: finish it here, without sending again.
         await asyncio.sleep(pause)
         follow_ups, failed = await _attempt(handle, queue, job, sends)
@@ -778,7 +783,7 @@ async def _give_back(
             exc_info=failed,
         )
         return
-    if sends.done or sends.unknown:
+    if sends.done:
         # Something went out: never lift the gate; the next attempt only does bookkeeping.
         at = now + backoff(claim.attempt)
         await queue.finish(claim, follow_ups, mode=f"sent:{sends.encode()}", at=at)
