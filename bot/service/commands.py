@@ -398,7 +398,18 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     # the rest of its keys in small batches (Store.forget), then every job naming it.
     await ctx.store.forget(rel, c.alias_key(rel.alias))
     await ctx.queue.purge(rel.id)
+    await finish_forgets(ctx, actor.tenant)  # any earlier one that was interrupted
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
+
+
+async def finish_forgets(ctx: Context, tenant: str) -> int:
+    """Finish every `forget` of the tenant that began and was interrupted (a process stopped
+    between its first write and its last batch). Returns keys deleted."""
+    deleted = 0
+    for rid, entries in (await ctx.store.unfinished_forgets(tenant)).items():
+        await ctx.queue.purge(rid)
+        deleted += await ctx.store.erase(tenant, rid, entries)
+    return deleted
 
 
 async def cancel_forget(ctx: Context, actor: Actor, token: str) -> Message:

@@ -261,7 +261,12 @@ async def run_due(
 
 
 async def apply_retention(ctx: Context) -> int:
-    """Delete check-ins older than the retention period, in every tenant."""
+    """Delete check-ins older than the retention period, in every tenant; first finish any
+    `forget` that was interrupted (nightly housekeeping, whatever the retention)."""
+    from bot.service.commands import finish_forgets  # noqa: PLC0415 - commands builds on this
+
+    for tenant in await ctx.store.tenants():
+        await finish_forgets(ctx, tenant)
     if not ctx.retention_days:
         return 0
     before = (ctx.now() - timedelta(days=ctx.retention_days)).timestamp()

@@ -685,25 +685,39 @@ class Store:
 
         The relationship record and its alias go first, in one write: from then on every
         write that names it is refused (they require the relationship) and no DM about it is
-        sent (a send reads it first). The rest (check-ins, aggregate, old index) is deleted
-        after, FORGET_BATCH keys per DEL, so no single command holds Redis for long."""
+        sent (a send reads it first). The same write notes it in `forgetting`, so a forget
+        interrupted after it is finished later (`unfinished_forgets`). The rest (check-ins,
+        aggregate, old index) is deleted after, FORGET_BATCH keys per DEL, so no single
+        command holds Redis for long."""
         t, rid = rel.tenant, rel.id
-        numbers = await self.redis.zrange(keys.checkin_index(t, rid), 0, -1)
         rkey = keys.relationship(t, rid)
-        tx = Tx().do("DEL", rkey).do("HDEL", keys.owner_aliases(t, rel.owner), alias_key)
         deleted = int(await self.redis.exists(rkey))
-        await self.commit(tx)
-        names = {keys.checkin(t, rid, int(n)) for n in numbers}
-        names |= {keys.checkin(t, rid, n) for n in range(1, rel.entries + 1)}
-        names |= {keys.aggregate(t, rid), keys.checkin_index(t, rid)}
-        ordered = sorted(names)
+        tx = Tx().do("DEL", rkey).do("HDEL", keys.owner_aliases(t, rel.owner), alias_key)
+        await self.commit(tx.do("HSET", keys.forgetting(t), rid, str(rel.entries)))
+        return deleted + await self.erase(t, rid, rel.entries)
+
+    async def erase(self, tenant: str, rid: str, entries: int) -> int:
+        """Delete what a forgotten relationship left (its record is gone): check-ins 1..entries
+        and any the old index lists, then its aggregate and index, in small batches; then
+        its `forgetting` entry. Safe to run again. Returns keys deleted."""
+        numbers = await self.redis.zrange(keys.checkin_index(tenant, rid), 0, -1)
+        names = {keys.checkin(tenant, rid, int(n)) for n in numbers if str(n).isdigit()}
+        names |= {keys.checkin(tenant, rid, n) for n in range(1, entries + 1)}
+        ordered = [*sorted(names), keys.aggregate(tenant, rid), keys.checkin_index(tenant, rid)]
+        deleted = 0
         step = FORGET_BATCH * FORGET_PIPELINE
         for start in range(0, len(ordered), step):
             async with self.redis.pipeline(transaction=False) as pipe:
                 for at in range(start, min(start + step, len(ordered)), FORGET_BATCH):
                     pipe.execute_command("DEL", *ordered[at : at + FORGET_BATCH])
                 deleted += sum(int(n) for n in await pipe.execute())
+        await self.redis.hdel(keys.forgetting(tenant), rid)
         return deleted
+
+    async def unfinished_forgets(self, tenant: str) -> dict[str, int]:
+        """Relationships whose `forget` began and did not finish: id -> check-in count."""
+        found = await self.redis.hgetall(keys.forgetting(tenant))
+        return {rid: int(n) for rid, n in found.items() if str(n).isdigit()}
 
 
 __all__ = ["Store", "Tx", "dump", "load"]  # dump, load: re-exported from bot.store.records

@@ -13,8 +13,10 @@ from bot.core.messages import Action, Actions
 from bot.service import due
 from bot.store import keys
 from bot.store.queue import Job
+from bot.store.repository import Tx
 from tests.faults.placed import DM, START, me, naming, own_redis, slack_service
 from tests.faults.procs import TENANT, until
+from tests.service_helpers import actor, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +78,23 @@ async def test_forget_between_a_workers_prefetch_and_its_hold_is_not_an_error(sl
         assert datetime.now(UTC)  # the handler returned: no ValueError
         await client.aclose()
         await wclient.aclose()
+
+
+async def test_a_forget_interrupted_after_its_first_write_is_finished_at_night(redis, clock):
+    rapport, _outbox = await make_service(redis, clock)
+    who = actor()
+    await rapport.command(who, "add Sam", DM)
+    for _ in range(3):
+        await rapport.command(who, "log Sam", DM)
+    await rapport.run_due()
+    rel = await rapport.ctx.store.find(who.tenant, who.user, "sam")
+    # What a web process stopped right after forget's first write leaves behind: the record
+    # and alias gone, the relationship noted as being forgotten, its check-ins still there.
+    first = Tx().do("DEL", keys.relationship(rel.tenant, rel.id))
+    first.do("HDEL", keys.owner_aliases(rel.tenant, rel.owner), "sam")
+    await rapport.ctx.store.commit(first.do("HSET", keys.forgetting(rel.tenant), rel.id, "3"))
+    assert await naming(redis, rel.id) != []
+
+    await rapport.apply_retention()  # the nightly housekeeping
+
+    assert await naming(redis, rel.id) == []
