@@ -587,7 +587,9 @@ class DueQueue:
         check-in is lost, seen in the log and covered by the unanswered-check-in reminder).
         A duplicate DM is the worse failure for this product, so a worker that dies between
         `begin` and the send loses that one message; the window is one HTTP call wide. If the
-        send fails with an exception, the worker calls `retry`, which lifts the gate again.
+        send fails with an exception, the worker gives the job back with the gate lifted
+        (`finish`, mode "retry"); if a send had gone out first, the gate is kept and marked
+        sent instead (the rule at the top of this module).
         Calling `begin` twice with the same claim returns True both times (safe to resend).
         """
         sends = await self.start(claim)
