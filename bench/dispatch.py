@@ -103,8 +103,14 @@ async def seed(r: aioredis.Redis, rapport, n: int, kind: str) -> None:
             await pipe.execute()
         await asyncio.gather(
             *(
-                ctx.schedule(
-                    "send", TENANT, f"{rel.id}:1", T0 - timedelta(minutes=5), rid=rel.id, number=1
+                ctx.schedule(  # as `log` queues it (the owner too, since issue 14)
+                    "send",
+                    TENANT,
+                    f"{rel.id}:1",
+                    T0 - timedelta(minutes=5),
+                    rid=rel.id,
+                    number=1,
+                    owner=rel.owner,
                 )
                 for rel in chunk
             )

@@ -1,4 +1,9 @@
-"""Check-ins and reviews: opened, sent, reminded, answered, edited."""
+"""Check-ins and reviews: opened, sent, reminded, answered, edited.
+
+A check-in and its relationship's aggregate are always changed together by one
+compare-and-set write (`Store.change_entry`), recomputed from a fresh read on a conflict:
+an answer, a send's count or a 'missed' is never lost to a concurrent one nor applied twice.
+"""
 
 from __future__ import annotations
 
@@ -30,10 +35,12 @@ from bot.service.context import Context
 Held = Callable[[timeline.Timeline, timeline.Plan, int], timeline.Timeline]
 
 
-async def hold_session(ctx: Context, rel: Relationship, held: Held) -> tuple[Relationship, CheckIn]:
+async def hold_session(
+    ctx: Context, rel: Relationship, held: Held
+) -> tuple[Relationship, CheckIn] | None:
     """Put a held session on the timeline (`held(timeline, plan, check-in number)`, e.g. a
     log or a scheduled slot) and open its check-in, in one write. Raises timeline.Refused
-    (nothing written) if the timeline does not take it."""
+    (nothing written) if the timeline does not take it; None if the relationship is gone."""
     weeks: list[str] = []
 
     def bump(r: Relationship) -> Relationship:
@@ -42,7 +49,6 @@ async def hold_session(ctx: Context, rel: Relationship, held: Held) -> tuple[Rel
 
     def open_(r: Relationship) -> CheckIn:
         found = timeline.held_with(r.timeline, r.entries)
-        # (None only if the relationship was deleted meanwhile: numbered as it was)
         session, at = (found.number or 0, found.at) if found else (r.sessions_held, ctx.now())
         weeks[:] = [iso_week(at)]
         asked = tuple(c.id for c in rotation(ctx.rubric, session))
@@ -95,17 +101,22 @@ def prompt_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Message:
 
 
 async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
-    """DM the check-in (or review) and plan its reminder and its 'missed'."""
+    """DM the check-in (or review) and plan its reminder and its 'missed'.
+
+    The bookkeeping after the DM may run again (see bot/store/queue.py): it counts the send
+    once, marked by the check-in's message reference."""
     notifier = ctx.notifier(rel.tenant)
     ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
     week = iso_week(ctx.now())
-    await ctx.store.change_checkin_and_aggregate(
-        rel.tenant,
-        rel.id,
-        checkin.number,
-        lambda c: replace(c, message_ref=ref),
-        lambda a: replace(a, sent=a.sent + 1).count(week, sent=1),
-    )
+
+    def sent(c: CheckIn, a: Aggregate) -> tuple[CheckIn, Aggregate] | None:
+        if ref is not None and c.message_ref == ref:
+            return None  # counted by an earlier run of this bookkeeping
+        return replace(c, message_ref=ref), replace(a, sent=a.sent + 1).count(week, sent=1)
+
+    done = await ctx.store.change_entry(rel.tenant, rel.id, checkin.number, sent)
+    if done is None and await ctx.store.relationship(rel.tenant, rel.id, fresh=True) is None:
+        return  # forgotten meanwhile: nothing is planned for it
     await plan_followups(ctx, rel, checkin)
 
 
@@ -267,20 +278,28 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         return Submitted(errors=answers)
     scores = score(ctx.rubric, answers.ratings)
     now = ctx.now()
-    after = replace(
-        before,
-        status=ANSWERED,
-        answered_at=before.answered_at or now,
-        edited_at=now if before.status == ANSWERED else None,
-        ratings=dict(answers.ratings),
-        process=dict(answers.process),
-        texts=dict(answers.texts),
-        scores=scores.to_dict(),
-    )
-    agg, verdict = _record(
-        ctx, await ctx.store.aggregate(rel.tenant, rel.id), before, after, scores
-    )
-    await ctx.store.save_answer(rel.tenant, after, agg)
+    verdicts: list[drift.DriftVerdict | None] = [None]
+
+    def answer(stored: CheckIn, agg: Aggregate) -> tuple[CheckIn, Aggregate]:
+        # Computed from what is stored now, again on every conflict: an answer that landed
+        # meanwhile (another process, the same form twice) makes this one an edit of it.
+        after = replace(
+            stored,
+            status=ANSWERED,
+            answered_at=stored.answered_at or now,
+            edited_at=now if stored.status == ANSWERED else None,
+            ratings=dict(answers.ratings),
+            process=dict(answers.process),
+            texts=dict(answers.texts),
+            scores=scores.to_dict(),
+        )
+        agg, verdicts[0] = _record(ctx, agg, stored, after, scores)
+        return after, agg
+
+    done = await ctx.store.change_entry(rel.tenant, rel.id, before.number, answer)
+    if done is None:
+        return Submitted(errors={"_": views.say(ctx.prompts, "checkin_gone").summary})
+    after, verdict = done[0], verdicts[0]
     followups: list[Message] = []
     if verdict and verdict.nudge:
         followups.append(
@@ -392,18 +411,14 @@ async def mark_missed(ctx: Context, rel: Relationship, checkin: CheckIn) -> bool
     if checkin.status != PENDING or rel.status == CLOSED:
         return False
 
-    def miss(c: CheckIn) -> CheckIn:
-        return replace(c, status=MISSED) if c.status == PENDING else c
-
-    updated = await ctx.store.update_checkin(rel.tenant, rel.id, checkin.number, miss)
-    if updated is None or updated.status != MISSED:
-        return False
     now = ctx.now()
 
-    def count(a: Aggregate) -> Aggregate:
-        if checkin.is_review:  # a review set aside is not a missed check-in
-            return replace(a, set_aside=a.set_aside + 1)
-        return replace(a, missed=a.missed + 1).count(iso_week(now), missed=1)
+    def miss(c: CheckIn, a: Aggregate) -> tuple[CheckIn, Aggregate] | None:
+        if c.status != PENDING:
+            return None  # answered meanwhile, or marked already: counted once
+        if c.is_review:  # a review set aside is not a missed check-in
+            return replace(c, status=MISSED), replace(a, set_aside=a.set_aside + 1)
+        counted = replace(a, missed=a.missed + 1).count(iso_week(now), missed=1)
+        return replace(c, status=MISSED), counted
 
-    await ctx.store.change_aggregate(rel.tenant, rel.id, count)
-    return True
+    return await ctx.store.change_entry(rel.tenant, rel.id, checkin.number, miss) is not None

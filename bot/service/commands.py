@@ -138,17 +138,26 @@ async def log(ctx: Context, actor: Actor, cmd: c.Log, _place: Place) -> Message:
     at = to_utc(cmd.at, rel.tz) if cmd.at else now
     before = rel.timeline
     try:
-        rel, checkin = await checkins.hold_session(
+        held_now = await checkins.hold_session(
             ctx, rel, lambda t, plan, n: timeline.log(t, plan, at, now, n)
         )
     except timeline.Refused as refused:
         return _refusal(ctx, rel, refused.reason, "log")
+    if held_now is None:  # forgotten meanwhile
+        return views.say(ctx.prompts, "not_found", kind="error", alias=cmd.alias)
+    rel, checkin = held_now
     held = timeline.held_with(rel.timeline, checkin.number)
     if held and held.slot is not None and not before.settled(held.slot):
         await ctx.queue.cancel(session_job(rel, held.slot))  # no second check-in for it
         await plan_next(ctx, rel)
     await ctx.schedule(
-        "send", rel.tenant, f"{rel.id}:{checkin.number}", now, rid=rel.id, number=checkin.number
+        "send",
+        rel.tenant,
+        f"{rel.id}:{checkin.number}",
+        now,
+        rid=rel.id,
+        number=checkin.number,
+        owner=rel.owner,  # read with the rest in the job's one prefetch
     )
     if cmd.at:
         when = views.when(at, rel.tz)
@@ -379,9 +388,22 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
+    # The relationship goes first (nothing about it is written or sent from then on), then
+    # the rest of its keys in small batches (Store.forget), then every job naming it.
     await ctx.store.forget(rel, await aliases.stored_key(ctx, rel))
     await ctx.queue.purge(rel.id)
+    await finish_forgets(ctx, actor.tenant)  # any earlier one that was interrupted
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
+
+
+async def finish_forgets(ctx: Context, tenant: str) -> int:
+    """Finish every `forget` of the tenant that began and was interrupted (a process stopped
+    between its first write and its last batch). Returns keys deleted."""
+    deleted = 0
+    for rid, entries in (await ctx.store.unfinished_forgets(tenant)).items():
+        await ctx.queue.purge(rid)
+        deleted += await ctx.store.erase(tenant, rid, entries)
+    return deleted
 
 
 async def cancel_forget(ctx: Context, actor: Actor, token: str) -> Message:

@@ -12,7 +12,8 @@ from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric, WorkingHours
 from bot.core.schedule import within_working_hours
 from bot.service.api import Notifier, Recipient
-from bot.store.queue import DueQueue, Job
+from bot.service.delivery import Once
+from bot.store.queue import DueQueue, Job, current_sends
 from bot.store.repository import Store
 
 
@@ -54,11 +55,14 @@ class Context:
         await self.queue.put(Job(job_id, kind, tenant, due.timestamp(), payload))
 
     def notifier(self, tenant: str) -> Notifier:
+        """The platform's notifier; inside a due job, one that makes each call once and
+        checks the job's relationship first (bot/service/delivery.py)."""
         platform = tenant.split(":", 1)[0]
         found = self.notifiers.get(platform)
         if found is None:
             raise NoChannel(f"no channel registered for {platform!r}")
-        return found
+        sends = current_sends()
+        return found if sends is None else Once(found, sends, self.store)
 
     async def recipient(self, rel: Relationship) -> Recipient:
         who: Practitioner = await self.store.practitioner(rel.tenant, rel.owner)

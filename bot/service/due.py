@@ -1,4 +1,14 @@
-"""What happens when scheduled work falls due: one handler per job kind."""
+"""What happens when scheduled work falls due: one handler per job kind.
+
+Every handler here (and `digests.scheduled`, `away.back_due`, `away.resume_due`) follows the
+due-queue's rule (bot/store/queue.py): it reaches the platform only through
+`ctx.notifier(...)`, which inside a due job makes each platform call once and checks the
+relationship just before it (bot/service/delivery.py); after its sends it only does
+bookkeeping that is safe to run again, because a run that failed after a send is run again
+to finish it, with the sends it made answered from memory instead of sent twice. A
+relationship forgotten or closed while the handler runs stops it (`Gone`): no DM, and the
+follow-up jobs it had collected are dropped.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +17,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core import timeline, views
-from bot.core.models import CLOSED, PENDING, SESSION, Relationship
+from bot.core.models import CLOSED, MISSED, PENDING, SESSION, Relationship
 from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import plan_of
 from bot.service import checkins, digests, holds
 from bot.service.context import Context
-from bot.store.queue import Job, drain
+from bot.service.delivery import Gone
+from bot.store.queue import Job, current_sends, drain
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +70,11 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
     if rel.status == CLOSED:
         return
     if rel.timeline.settled(slot):  # held by a `log` already, or skipped
+        mine = _held_by_earlier_attempt(rel, slot)
+        checkin = await ctx.store.checkin(rel.tenant, rel.id, mine) if mine else None
+        if checkin is not None:  # this job held it and sent it: finish its bookkeeping
+            await checkins.send(ctx, rel, checkin)
+            await checkins.after_session(ctx, rel)
         await plan_next(ctx, rel)
         return
     if await holds.held_since(ctx, rel) is not None:
@@ -67,17 +83,29 @@ async def _session(ctx: Context, rel: Relationship, job: Job) -> None:
         await plan_next(ctx, rel)
         return
     try:  # the timeline's change and the check-in: one write (see Store.hold)
-        rel, checkin = await checkins.hold_session(
+        held = await checkins.hold_session(
             ctx, rel, lambda t, plan, n: timeline.hold_slot(t, plan, slot, n)
         )
     except timeline.Refused:
         return
+    if held is None:
+        return  # forgotten meanwhile: nothing was written
+    rel, checkin = held
     await plan_next(ctx, rel)
     await checkins.send(ctx, rel, checkin)
     await checkins.after_session(ctx, rel)
     again = await checkins.offer_again(ctx, rel)  # a review set aside, still due
     if again:
         await checkins.send(ctx, *again)
+
+
+def _held_by_earlier_attempt(rel: Relationship, slot: int) -> int | None:
+    """The check-in number of `slot`, if an earlier attempt of this job held it and sent
+    (or may have sent) its check-in; None otherwise (a `log` held it, or it was skipped)."""
+    sends = current_sends()
+    if sends is None or not sends.resumed:
+        return None
+    return next((o.checkin for o in rel.timeline.done if o.slot == slot and o.checkin), None)
 
 
 def _cancelled(rel: Relationship, slot: int) -> Relationship | None:
@@ -106,16 +134,22 @@ async def _remind(ctx: Context, rel: Relationship, job: Job) -> None:
     form = checkins.form_for(ctx, rel, checkin)
     message = views.reminder(ctx.prompts, rel, checkin, form)
     await ctx.notifier(rel.tenant).send(await ctx.recipient(rel), message)
-    await ctx.store.update_checkin(
-        rel.tenant, rel.id, checkin.number, lambda c: replace(c, reminders=c.reminders + 1)
-    )
+    counted = checkin.reminders + 1  # what this reminder makes it: counted once if run again
+    await ctx.store.update_checkin(rel.tenant, rel.id, checkin.number, _reminded(counted))
+
+
+def _reminded(counted: int):
+    return lambda c: replace(c, reminders=max(c.reminders, counted))
 
 
 async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     checkin = await ctx.store.checkin(rel.tenant, rel.id, int(job.payload["number"]))
     if checkin and rel.status != CLOSED and await holds.held_since(ctx, rel) is not None:
         return  # planned again, with the time it had left, when the hold ends
-    if not checkin or not await checkins.mark_missed(ctx, rel, checkin):
+    if not checkin:
+        return
+    finishing = checkin.status == MISSED and _resumed()  # marked by an earlier attempt
+    if not finishing and not await checkins.mark_missed(ctx, rel, checkin):
         return
     recipient = await ctx.recipient(rel)
     notice = views.missed(ctx.prompts, rel, checkin)
@@ -141,8 +175,16 @@ async def _review(ctx: Context, rel: Relationship, job: Job) -> None:
     if await holds.held_since(ctx, rel) is not None:
         return  # offered when the hold ends (away.release)
     opened = await checkins.review_if_due(ctx, rel)
+    if opened is None and _resumed() and rel.open_review:  # opened and sent by an earlier attempt
+        review = await ctx.store.checkin(rel.tenant, rel.id, rel.open_review)
+        opened = (rel, review) if review and review.status == PENDING else None
     if opened:
         await checkins.send(ctx, *opened)
+
+
+def _resumed() -> bool:
+    sends = current_sends()
+    return sends is not None and sends.resumed
 
 
 HANDLERS = {
@@ -173,7 +215,11 @@ async def handle(ctx: Context, job: Job) -> None:
         if handler is None or rel is None:
             log.info("due job %s dropped: unknown kind or relationship gone", job.id)
             return
-        await handler(ctx, rel, job)
+        try:
+            await handler(ctx, rel, job)
+        except Gone:  # forgotten or closed while the job ran: no DM, and no follow-up
+            ctx.queue.drop_deferred()
+            log.info("due job %s stopped: its relationship was forgotten or closed", job.id)
 
 
 async def _prefetch(ctx: Context, job: Job) -> None:
@@ -215,7 +261,12 @@ async def run_due(
 
 
 async def apply_retention(ctx: Context) -> int:
-    """Delete check-ins older than the retention period, in every tenant."""
+    """Delete check-ins older than the retention period, in every tenant; first finish any
+    `forget` that was interrupted (nightly housekeeping, whatever the retention)."""
+    from bot.service.commands import finish_forgets  # noqa: PLC0415 - commands builds on this
+
+    for tenant in await ctx.store.tenants():
+        await finish_forgets(ctx, tenant)
     if not ctx.retention_days:
         return 0
     before = (ctx.now() - timedelta(days=ctx.retention_days)).timestamp()

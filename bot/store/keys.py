@@ -93,3 +93,9 @@ def relationship_pattern(t: str, rid: str) -> str:
 def tenant_of(key: str) -> str:
     """The tenant inside a key's hash tag."""
     return key[key.index("{") + 1 : key.index("}")]
+
+
+def forgetting(t: str) -> str:
+    """hash: relationship id -> its check-in count, while `forget` deletes its keys in
+    batches (an interrupted forget is finished from here)."""
+    return f"{tenant(t)}:forgetting"

@@ -15,6 +15,21 @@ Works with clients made with or without `decode_responses`.
 
 Job ids must name one occurrence (e.g. `checkin:<tenant>:<relationship>:<session>`): once an
 id is done, putting it again is a no-op for as long as its idempotency key lives.
+
+The rule every handler follows (sessions, sends, reminders, 'missed', reviews, `back`/`resume`,
+digests): **once the platform accepted a message, nothing that fails afterwards sends it
+again.** A handler reaches the platform only through its job's `Sends` (`current_sends()`;
+the service's notifier wrapper does this): each platform call has a label, and a label this
+job already sent gives back the platform's reference instead of a second call. After its
+sends a handler only does bookkeeping, and that bookkeeping must be safe to run again
+(compare-and-set writes that see their own earlier effect, follow-ups put by id). When the
+bookkeeping fails after a send, `drain` runs the handler again in place (same claim, the
+sends known, so no platform call); if Redis is still failing it gives the job back marked
+sent (the gate keeps `sent <labels>`), and the next attempt finishes the bookkeeping without
+sending. If even that cannot be written (Redis unreachable for the whole of it, or the worker
+killed), the next attempt finds the gate of a claim whose outcome is unknown and drops the
+job, as it does for a worker killed mid-send: at most once, never twice. A revoked claim
+(cancelled, forgotten, rescheduled) puts no follow-ups.
 """
 
 from __future__ import annotations
@@ -27,7 +42,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -42,6 +57,7 @@ MAX_CLAIM = 1000  # Lua's unpack() has a stack limit; claims are batched well be
 DONE_TTL_SECONDS = 7 * 24 * 3600
 BACKOFF_SECONDS = (30.0, 120.0, 600.0, 1800.0, 3600.0)  # by attempt; the last one is the cap
 MAX_ATTEMPTS = 6
+PURGE_PASSES = 4
 
 
 @dataclass(frozen=True)
@@ -138,39 +154,56 @@ redis.call('HDEL', KEYS[5], ARGV[1])
 return 1
 """
 
-# Put jobs (as _PUT does, in order), then complete the claim (as _COMPLETE does): a handler's
-# follow-up jobs and its completion in one round trip. The puts come first, as they did when
-# the handler made them, so a handler that reschedules its own job still revokes its lease.
+# Complete (or give back) a claim together with the handler's follow-up jobs, in one round
+# trip. A claim that no longer holds its lease (cancelled by `forget`, reclaimed, rescheduled)
+# puts nothing. The puts come before the completion, as they did when the handler made them,
+# so a handler that reschedules its own job still revokes its lease (and is not completed).
 # KEYS: due, leases, jobs, owners, poison, done(claimed id), done(put 1), done(put 2), ...
-# ARGV: claimed id ('' = nothing to complete), token, ttl, then id, due, json per put.
-# Returns {completed (0/1), puts stored...}.
+# ARGV: claimed id ('' = nothing to complete), token, ttl, mode, at, then id, due, json per put.
+# mode: 'done' completes; 'retry' gives the job back due `at` and lifts this claim's gate (it
+# sent nothing); 'sent:<labels>' gives it back due `at`, the gate kept as `sent <labels>`.
+# Returns {completed or given back (0/1), puts stored...}.
 _FINISH = (
     _OWNER_OF
     + """
 local due, leases, jobs, owners, poison = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, token, mode = ARGV[1], ARGV[2], ARGV[4]
+if id ~= '' and (token_of(redis.call('HGET', owners, id)) ~= token
+    or not redis.call('ZSCORE', leases, id)) then
+  return {0}
+end
 local stored = {}
 local k = 7
-for a = 4, #ARGV, 3 do
-  local id = ARGV[a]
+for a = 6, #ARGV, 3 do
+  local put = ARGV[a]
   if redis.call('EXISTS', KEYS[k]) == 1 then
     stored[#stored + 1] = 0
   else
-    redis.call('HSET', jobs, id, ARGV[a + 2])
-    redis.call('ZREM', leases, id)
-    redis.call('ZADD', due, ARGV[a + 1], id)
-    redis.call('HDEL', poison, id)
+    redis.call('HSET', jobs, put, ARGV[a + 2])
+    redis.call('ZREM', leases, put)
+    redis.call('ZADD', due, ARGV[a + 1], put)
+    redis.call('HDEL', poison, put)
     stored[#stored + 1] = 1
   end
   k = k + 1
 end
 local done = 0
-local id, token = ARGV[1], ARGV[2]
-if id ~= '' and token_of(redis.call('HGET', owners, id)) == token
-    and redis.call('ZREM', leases, id) == 1 then
-  redis.call('HDEL', jobs, id)
-  redis.call('HDEL', owners, id)
-  redis.call('SET', KEYS[6], token, 'EX', ARGV[3])
+if id ~= '' and redis.call('ZREM', leases, id) == 1 then
   done = 1
+  if mode == 'done' then
+    redis.call('HDEL', jobs, id)
+    redis.call('HDEL', owners, id)
+    redis.call('SET', KEYS[6], token, 'EX', ARGV[3])
+  else
+    redis.call('ZADD', due, ARGV[5], id)
+    local gate = redis.call('GET', KEYS[6])
+    local mine = gate == token or (gate and string.sub(gate, 1, #token + 1) == token .. ' ')
+    if mode == 'retry' then
+      if gate == token then redis.call('DEL', KEYS[6]) end
+    elseif mine then
+      redis.call('SET', KEYS[6], 'sent ' .. string.sub(mode, 6), 'EX', ARGV[3])
+    end
+  end
 end
 return {done, unpack(stored)}
 """
@@ -237,15 +270,28 @@ return {claimed, poisoned}
 )
 
 # KEYS: owners, leases, done   ARGV: id, token, ttl
+# The gate (`done`) holds: `<token>` (that claim began; what it sent is not known), `<token>
+# <labels>` (that claim began knowing `labels` were sent), `sent <labels>` (a claim sent
+# `labels` and gave the job back). Returns {0} (not ours), {1, labels} (ours: send what is not
+# in labels) or {2} (an earlier claim began and vanished: what it sent is unknown, so the job
+# is dropped; at most once).
 _BEGIN = (
     _OWNER_OF
     + """
-if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return 0 end
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-if redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return 1 end
--- already set: by this very claim (a resent command after a lost reply) it is still ours
-if redis.call('GET', KEYS[3]) == ARGV[2] then return 1 end
-return 0
+if token_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= ARGV[2] then return {0} end
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0} end
+if redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return {1, ''} end
+local gate = redis.call('GET', KEYS[3])
+-- set by this very claim (a resent command after a lost reply): still ours
+if gate == ARGV[2] then return {1, ''} end
+if string.sub(gate, 1, #ARGV[2] + 1) == ARGV[2] .. ' ' then
+  return {1, string.sub(gate, #ARGV[2] + 2)}
+end
+if string.sub(gate, 1, 5) == 'sent ' then
+  redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. string.sub(gate, 6), 'EX', ARGV[3])
+  return {1, string.sub(gate, 6)}
+end
+return {2}
 """
 )
 
@@ -293,6 +339,56 @@ return 1
 
 
 _deferred: ContextVar[list[Job] | None] = ContextVar("rapport_deferred_puts", default=None)
+
+
+@dataclass
+class Sends:
+    """What one job has had the platform do: label -> the platform's reference (None if it
+    gave none), from earlier claims (the gate) and this one. `new`: this claim made a
+    platform call (its bookkeeping must not lift the gate)."""
+
+    job: Job
+    done: dict[str, str | None] = field(default_factory=dict)
+    new: bool = False
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    def label(self, what: str) -> str:
+        """The next label for `what` in this run (`checkin`, then `checkin#2`, ...)."""
+        n = self._seen[what] = self._seen.get(what, 0) + 1
+        return what if n == 1 else f"{what}#{n}"
+
+    _resumed: bool = False
+
+    def restart(self) -> None:
+        """A run of the handler begins (the first, or one finishing an earlier's work)."""
+        self._seen.clear()
+        self._resumed = bool(self.done)
+
+    @property
+    def resumed(self) -> bool:
+        """An earlier run of this job sent something: this run finishes its bookkeeping."""
+        return self._resumed
+
+    def encode(self) -> str:
+        return json.dumps(self.done, separators=(",", ":"), sort_keys=True)
+
+    @staticmethod
+    def parse(raw: str) -> dict[str, str | None]:
+        if not raw or raw == "*":
+            return {}
+        try:
+            found = json.loads(raw)
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
+
+_sends: ContextVar[Sends | None] = ContextVar("rapport_sends", default=None)
+
+
+def current_sends() -> Sends | None:
+    """The running due job's sends (None outside a due job)."""
+    return _sends.get()
 
 
 @translated
@@ -358,14 +454,26 @@ class DueQueue:
         finally:
             _deferred.reset(token)
 
-    async def finish(self, claim: Claim | None, jobs: list[Job]) -> bool:
+    def drop_deferred(self) -> None:
+        """Forget the follow-ups collected so far in this `deferring` block (the job's
+        relationship was forgotten: nothing naming it is queued)."""
+        jobs = _deferred.get()
+        if jobs is not None:
+            jobs.clear()
+
+    async def finish(
+        self, claim: Claim | None, jobs: list[Job], mode: str = "done", at: float = 0.0
+    ) -> bool:
         """Put `jobs` (in order, as `put` would), then `complete` the claim: one script.
+        A claim that lost its lease puts nothing. With `mode` "retry" the job is given back
+        due `at` (its gate lifted: nothing was sent); with "sent:<labels>" it is given back
+        with its gate kept as sent (see `Sends`).
 
         Returns what `complete` would (True with no claim)."""
         keys_ = [*self._STATE, keys.QUEUE_POISON]
         keys_.append(keys.queue_done(claim.job.id) if claim else keys.queue_done(""))
         args: list[str | int] = [claim.job.id if claim else "", claim.token if claim else ""]
-        args.append(self.done_ttl)
+        args += [self.done_ttl, mode, _num(at)]
         for job in jobs:
             if not job.id:
                 raise ValueError("a job needs an id")
@@ -390,10 +498,20 @@ class DueQueue:
         """Cancel every job whose id contains `fragment`, and drop its idempotency key.
 
         For `forget`: nothing that names a deleted relationship may stay behind. A scan, so
-        only for rare, user-initiated deletions.
+        only for rare, user-initiated deletions. Passes repeat until one finds nothing: a
+        worker that completed a claim during a pass (before the pass reached it) may have put
+        follow-ups where that pass had already looked.
         """
         removed = 0
-        pattern = f"*{fragment}*"
+        for _ in range(PURGE_PASSES):
+            found = await self._purge_pass(f"*{fragment}*")
+            removed += found
+            if not found:
+                break
+        return removed
+
+    async def _purge_pass(self, pattern: str) -> int:
+        removed = 0
         async for job_id, _raw in self.redis.hscan_iter(keys.QUEUE_JOBS, match=pattern):
             removed += await self.cancel(_s(job_id))
         async for job_id, _raw in self.redis.hscan_iter(keys.QUEUE_POISON, match=pattern):
@@ -469,14 +587,25 @@ class DueQueue:
         check-in is lost, seen in the log and covered by the unanswered-check-in reminder).
         A duplicate DM is the worse failure for this product, so a worker that dies between
         `begin` and the send loses that one message; the window is one HTTP call wide. If the
-        send fails with an exception, the worker calls `retry`, which lifts the gate again.
+        send fails with an exception, the worker gives the job back with the gate lifted
+        (`finish`, mode "retry"); if a send had gone out first, the gate is kept and marked
+        sent instead (the rule at the top of this module).
         Calling `begin` twice with the same claim returns True both times (safe to resend).
         """
-        n = await self._begin(
+        sends = await self.start(claim)
+        return sends is not None
+
+    async def start(self, claim: Claim) -> Sends | None:
+        """The gate, as `begin`, telling what earlier claims of this job sent: None (not
+        ours: drop our copy), or the `Sends` to run the handler with."""
+        found = await self._begin(
             keys=[keys.QUEUE_OWNERS, keys.QUEUE_LEASES, keys.queue_done(claim.job.id)],
             args=[claim.job.id, claim.token, self.done_ttl],
         )
-        return bool(n)
+        code = int(found[0])
+        if code != 1:  # not ours, or an earlier claim began and vanished: sent at most once
+            return None
+        return Sends(claim.job, dict(Sends.parse(_s(found[1]) if len(found) > 1 else "")))
 
     async def complete(self, claim: Claim) -> bool:
         """Remove the job for good and keep its idempotency key for `done_ttl`.
@@ -543,6 +672,7 @@ async def drain(
     max_attempts: int = MAX_ATTEMPTS,
     concurrency: int = 1,
     group: Callable[[Job], str] | None = None,
+    in_place: tuple[float, ...] | None = None,
 ) -> int:
     """Claim what is due at `now` and run `handle` on each job, once. Returns how many ran.
 
@@ -553,11 +683,16 @@ async def drain(
     With `concurrency` > 1, up to that many jobs run side by side (their Redis and HTTP waits
     overlap); jobs with the same `group` key (e.g. one relationship's) still run one after the
     other, in due order. Each job keeps its own claim, gate and completion.
+
+    `in_place`: the pauses before running a handler again when it failed after a send
+    (IN_PLACE by default; see the rule at the top of this module).
     """
     claims = await queue.claim(now, limit, owner=worker)
 
+    pauses = IN_PLACE if in_place is None else in_place
+
     async def one(claim: Claim) -> int:
-        return await _run_claim(queue, handle, claim, now, worker, max_attempts)
+        return await _run_claim(queue, handle, claim, now, worker, max_attempts, pauses)
 
     if concurrency <= 1 or len(claims) <= 1:
         return sum([await one(claim) for claim in claims])
@@ -583,41 +718,92 @@ async def _run_claim(
     now: float,
     worker: str,
     max_attempts: int,
+    in_place: tuple[float, ...],
 ) -> int:
     job = claim.job
-    if not await queue.begin(claim):
-        # Sent (or being sent) by an earlier claim, or no longer ours: drop our copy.
+    sends = await queue.start(claim)
+    if sends is None:
+        # Not ours any more (reclaimed, rescheduled or cancelled): drop our copy.
         await queue.complete(claim)
-        log.info("due-queue %s: job %s already begun elsewhere; skipped", worker, job.id)
+        log.info("due-queue %s: job %s no longer ours; skipped", worker, job.id)
         return 0
-    with queue.deferring() as follow_ups:
-        failed: Exception | None = None
-        try:
-            await handle(job)
-        except Exception as e:  # noqa: BLE001 - any failure means: not sent, retry
-            failed = e
-    if failed is not None:
-        await queue.put_all(follow_ups)  # what it scheduled before failing stays scheduled
-        if claim.attempt >= max_attempts:
-            await queue.bury(claim)
-            log.warning(
-                "due-queue %s: job %s failed %d times; moved to poison",
-                worker,
-                job.id,
-                claim.attempt,
-                exc_info=failed,
-            )
-        else:
-            await queue.retry(claim, now + backoff(claim.attempt))
-            log.warning(
-                "due-queue %s: job %s failed (attempt %d); retrying in %.0fs",
-                worker,
-                job.id,
-                claim.attempt,
-                backoff(claim.attempt),
-                exc_info=failed,
-            )
-        return 0
-    if not await queue.finish(claim, follow_ups):
-        log.warning("due-queue %s: job %s sent but its lease was lost", worker, job.id)
-    return 1
+    follow_ups, failed = await _attempt(handle, queue, job, sends)
+    for pause in in_place if failed is not None and sends.new else ():
+        # Sent, then the bookkeeping failed: finish it here, without sending again.
+        await asyncio.sleep(pause)
+        follow_ups, failed = await _attempt(handle, queue, job, sends)
+        if failed is None:
+            break
+    if failed is None:
+        if not await queue.finish(claim, follow_ups):
+            log.warning("due-queue %s: job %s ran but its lease was lost", worker, job.id)
+        return 1
+    await _give_back(queue, claim, sends, follow_ups, failed, now, worker, max_attempts)
+    return 0
+
+
+# Pauses before running a handler again in place when its bookkeeping failed after a send
+# (a blip or a full Redis for a moment); past them the job is given back marked sent.
+IN_PLACE = (0.2, 0.5, 1.0, 2.0)
+
+
+async def _attempt(
+    handle: Callable[[Job], Awaitable[None]], queue: DueQueue, job: Job, sends: Sends
+) -> tuple[list[Job], Exception | None]:
+    sends.restart()
+    token = _sends.set(sends)
+    try:
+        with queue.deferring() as follow_ups:
+            try:
+                await handle(job)
+            except Exception as e:  # noqa: BLE001 - any failure: retried (see _give_back)
+                return follow_ups, e
+        return follow_ups, None
+    finally:
+        _sends.reset(token)
+
+
+async def _give_back(
+    queue: DueQueue,
+    claim: Claim,
+    sends: Sends,
+    follow_ups: list[Job],
+    failed: Exception,
+    now: float,
+    worker: str,
+    max_attempts: int,
+) -> None:
+    job = claim.job
+    if claim.attempt >= max_attempts:
+        if await queue.bury(claim):  # (a gate of a claim that sent stays: bury lifts only ours)
+            await queue.put_all(follow_ups)
+        log.warning(
+            "due-queue %s: job %s failed %d times; moved to poison",
+            worker,
+            job.id,
+            claim.attempt,
+            exc_info=failed,
+        )
+        return
+    if sends.done:
+        # Something went out: never lift the gate; the next attempt only does bookkeeping.
+        at = now + backoff(claim.attempt)
+        await queue.finish(claim, follow_ups, mode=f"sent:{sends.encode()}", at=at)
+        log.warning(
+            "due-queue %s: job %s sent, its bookkeeping failed (attempt %d); finishing in %.0fs",
+            worker,
+            job.id,
+            claim.attempt,
+            backoff(claim.attempt),
+            exc_info=failed,
+        )
+        return
+    await queue.finish(claim, follow_ups, mode="retry", at=now + backoff(claim.attempt))
+    log.warning(
+        "due-queue %s: job %s failed (attempt %d); retrying in %.0fs",
+        worker,
+        job.id,
+        claim.attempt,
+        backoff(claim.attempt),
+        exc_info=failed,
+    )

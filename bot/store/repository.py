@@ -113,14 +113,17 @@ def _aware(checkin: CheckIn) -> bool:
 
 
 # KEYS: the first ARGV[1] keys are guarded, the rest are only written.
-# ARGV: g, the g expected values ('' = must be absent), then ops: name, key index, n, n args.
+# ARGV: g, the g expected values ('' = must be absent, NUL = must exist), then ops: name,
+# key index, n, n args.
 _COMMIT = """
 local g = tonumber(ARGV[1])
 for i = 1, g do
-  local have = redis.call('GET', KEYS[i])
-  if ARGV[1 + i] == '' then
-    if have then return i end
-  elseif have ~= ARGV[1 + i] then
+  local want = ARGV[1 + i]
+  if want == '\\0' then
+    if redis.call('EXISTS', KEYS[i]) == 0 then return i end
+  elseif want == '' then
+    if redis.call('EXISTS', KEYS[i]) == 1 then return i end
+  elseif redis.call('GET', KEYS[i]) ~= want then
     return i
   end
 end
@@ -133,7 +136,12 @@ end
 return 0
 """
 OPS = frozenset({"SET", "DEL", "ZADD", "ZREM", "SADD", "SREM", "HSET", "HDEL"})
+EXISTS = "\0"  # a guard's expected value meaning: the key must exist (any value)
+FORGET_BATCH = 100  # keys per DEL when forgetting: each command stays well under a millisecond
+FORGET_PIPELINE = 10  # DELs sent per round trip
 _seen: ContextVar[dict[str, str | None] | None] = ContextVar("rapport_seen", default=None)
+# Keys the scope's latest successful writes proved to exist (see `Store.proven`).
+_proven: ContextVar[set[str] | None] = ContextVar("rapport_proven", default=None)
 
 
 class Tx:
@@ -145,6 +153,11 @@ class Tx:
 
     def guard(self, key: str, expected: str | None) -> Tx:
         self.guards[key] = expected
+        return self
+
+    def require(self, key: str) -> Tx:
+        """Apply only if `key` exists (e.g. the relationship a check-in belongs to)."""
+        self.guards[key] = EXISTS
         return self
 
     def do(self, op: str, key: str, *args: Any) -> Tx:
@@ -163,6 +176,16 @@ class Tx:
         return names, argv
 
 
+def _landed(tx: Tx, names: list[str], raws: list[str | None]) -> bool:
+    """Whether a commit reported as a conflict was our own write: every guarded record it
+    sets now holds exactly what it set. That happens when the connection dropped after the
+    script ran and redis-py sent it again (its guards then saw our own write); planning the
+    change again would apply it twice."""
+    fresh = dict(zip(names, raws, strict=True))
+    written = {key: args[0] for op, key, args in tx.ops if op == "SET" and key in tx.guards}
+    return bool(written) and all(fresh.get(key) == value for key, value in written.items())
+
+
 @translated
 class Store:
     """All reads and writes of Rapport's records. `sealer` None: free text is not stored."""
@@ -176,11 +199,24 @@ class Store:
     @contextmanager
     def scope(self) -> Iterator[None]:
         """Remember what this task reads and writes until the block ends (one due job)."""
-        token = _seen.set({})
+        token, proof = _seen.set({}), _proven.set(set())
         try:
             yield
         finally:
             _seen.reset(token)
+            _proven.reset(proof)
+
+    def proven(self, tenant: str, rid: str) -> bool:
+        """Whether a write of this scope, since the last time this was asked, found the
+        relationship record unchanged (its guard held): a send right after such a write needs
+        no read of its own to know the relationship was not forgotten or closed. Asking uses
+        it up."""
+        proof = _proven.get()
+        key = keys.relationship(tenant, rid)
+        if proof is None or key not in proof:
+            return False
+        proof.discard(key)
+        return True
 
     async def _get(self, key: str, fresh: bool = False) -> str | None:
         seen = _seen.get()
@@ -215,9 +251,12 @@ class Store:
         await self._mget(names)
 
     def _noted(self, tx: Tx) -> None:
-        seen = _seen.get()
+        seen, proof = _seen.get(), _proven.get()
         if seen is None:
             return
+        if proof is not None:
+            # only an unchanged value proves it (EXISTS alone would miss a `close`)
+            proof.update(k for k, v in tx.guards.items() if v not in (None, EXISTS))
         for op, key, args in tx.ops:
             if op == "SET":
                 seen[key] = args[0]
@@ -242,9 +281,15 @@ class Store:
         return True
 
     async def _change(
-        self, names: list[str], plan: Callable[[list[str | None]], Tx | None]
+        self,
+        names: list[str],
+        plan: Callable[[list[str | None]], Tx | None],
+        own_write: bool = False,
     ) -> bool:
-        """Read `names`, let `plan` build a guarded Tx, commit; on conflict read again."""
+        """Read `names`, let `plan` build a guarded Tx, commit; on conflict read again.
+        `own_write`: a conflict that is our own write (see `_landed`) counts as done; only
+        for writes no other writer could make byte for byte (not answers: the same form
+        sent twice at once is, and its second must become an edit)."""
         raws = await self._mget(names)
         while True:
             tx = plan(raws)
@@ -253,6 +298,9 @@ class Store:
             if await self.commit(tx):
                 return True
             raws = await self._mget(names, fresh=True)
+            if own_write and _landed(tx, names, raws):
+                self._noted(tx)
+                return True
 
     @property
     def stores_text(self) -> bool:
@@ -411,16 +459,19 @@ class Store:
 
     async def change_aggregate(
         self, tenant: str, rid: str, change: Callable[[Aggregate], Aggregate]
-    ) -> Aggregate:
-        key = keys.aggregate(tenant, rid)
+    ) -> Aggregate | None:
+        """Compare-and-set; None (nothing written) if the relationship is gone."""
+        key, rkey = keys.aggregate(tenant, rid), keys.relationship(tenant, rid)
         result: list[Aggregate] = []
 
-        def plan(raws: list[str | None]) -> Tx:
+        def plan(raws: list[str | None]) -> Tx | None:
+            if raws[1] is None:
+                return None
             result[:] = [change(self._agg(raws[0], key))]
-            return Tx().guard(key, raws[0]).do("SET", key, dump(result[0].to_dict()))
+            tx = Tx().guard(key, raws[0]).require(rkey)
+            return tx.do("SET", key, dump(result[0].to_dict()))
 
-        await self._change([key], plan)
-        return result[0]
+        return result[0] if await self._change([key, rkey], plan) else None
 
     # --- check-ins -------------------------------------------------------------------
     def _sealed(self, checkin: CheckIn) -> CheckIn:
@@ -470,24 +521,29 @@ class Store:
         key = keys.checkin(tenant, checkin.relationship, checkin.number)
         return tx.do("SET", key, self.encode_checkin(checkin))
 
-    async def save_checkin(self, tenant: str, checkin: CheckIn) -> None:
-        await self.commit(self._put_checkin(Tx(), tenant, checkin))
+    async def save_checkin(self, tenant: str, checkin: CheckIn) -> bool:
+        """False, with nothing written, if its relationship is gone."""
+        tx = Tx().require(keys.relationship(tenant, checkin.relationship))
+        return await self.commit(self._put_checkin(tx, tenant, checkin))
 
     async def update_checkin(
-        self, tenant: str, rid: str, number: int, change: Callable[[CheckIn], CheckIn]
+        self, tenant: str, rid: str, number: int, change: Callable[[CheckIn], CheckIn | None]
     ) -> CheckIn | None:
-        """Change one check-in, compare-and-set: an answer that lands meanwhile is never undone."""
-        key = keys.checkin(tenant, rid, number)
+        """Change one check-in, compare-and-set: an answer that lands meanwhile is never undone.
+        None (nothing written) if it or its relationship is gone, or `change` says None."""
+        key, rkey = keys.checkin(tenant, rid, number), keys.relationship(tenant, rid)
         result: list[CheckIn] = []
 
         def plan(raws: list[str | None]) -> Tx | None:
             old = self._decode_checkin(raws[0], key, rid, number)
-            if old is None:
+            new = change(old) if old is not None and raws[1] is not None else None
+            if new is None:
                 return None
-            result[:] = [change(old)]
-            return Tx().guard(key, raws[0]).do("SET", key, self.encode_checkin(result[0]))
+            result[:] = [new]
+            tx = Tx().guard(key, raws[0]).require(rkey)
+            return tx.do("SET", key, self.encode_checkin(new))
 
-        return result[0] if await self._change([key], plan) else None
+        return result[0] if await self._change([key, rkey], plan) else None
 
     async def hold(
         self,
@@ -496,56 +552,56 @@ class Store:
         bump: Callable[[Relationship], Relationship],
         open_: Callable[[Relationship], CheckIn],
         count: Callable[[Aggregate], Aggregate],
-    ) -> tuple[Relationship, CheckIn]:
+    ) -> tuple[Relationship, CheckIn] | None:
         """A new check-in, the relationship change that numbers it, and the aggregate's count,
-        in one script. A relationship gone meanwhile is not recreated (as `update` would not)."""
+        in one script. None, with nothing written, if the relationship is gone (forgotten)."""
         rkey, akey = keys.relationship(tenant, rel.id), keys.aggregate(tenant, rel.id)
         result: list[Any] = []
 
-        def plan(raws: list[str | None]) -> Tx:
+        def plan(raws: list[str | None]) -> Tx | None:
             old = decode(raws[0], rkey, read_relationship)
+            if old is None:
+                return None
             tx = Tx().guard(rkey, raws[0]).guard(akey, raws[1])
-            new = rel  # gone (or unreadable) meanwhile: numbered as it was, not recreated
-            if old is not None:
-                new = bump(old)
-                tx.do("SET", rkey, dump(new.to_dict()))
+            new = bump(old)
+            tx.do("SET", rkey, dump(new.to_dict()))
             checkin = open_(new)
             tx.do("SET", akey, dump(count(self._agg(raws[1], akey)).to_dict()))
             result[:] = [new, checkin]
             return self._put_checkin(tx, tenant, checkin)
 
-        await self._change([rkey, akey], plan)
-        return result[0], result[1]
+        held = await self._change([rkey, akey], plan, own_write=True)
+        return (result[0], result[1]) if held else None
 
-    async def change_checkin_and_aggregate(
+    async def change_entry(
         self,
         tenant: str,
         rid: str,
         number: int,
-        change: Callable[[CheckIn], CheckIn],
-        count: Callable[[Aggregate], Aggregate],
-    ) -> CheckIn | None:
-        """Change a check-in and its relationship's aggregate together (e.g. it was sent).
-        The aggregate is counted even if the check-in is gone, as two separate writes did."""
+        step: Callable[[CheckIn, Aggregate], tuple[CheckIn, Aggregate] | None],
+    ) -> tuple[CheckIn, Aggregate] | None:
+        """Change a check-in and its relationship's aggregate together, compare-and-set on
+        both (an answer, a send, a 'missed'): `step(check-in, aggregate)` is computed again
+        from a fresh read on every conflict, so no concurrent change is lost or applied
+        twice. None, with nothing written, if the check-in or its relationship is gone or
+        `step` says None (nothing to do)."""
         ckey, akey = keys.checkin(tenant, rid, number), keys.aggregate(tenant, rid)
-        result: list[CheckIn | None] = []
+        rkey = keys.relationship(tenant, rid)
+        result: list[tuple[CheckIn, Aggregate]] = []
 
-        def plan(raws: list[str | None]) -> Tx:
-            tx = Tx().guard(ckey, raws[0]).guard(akey, raws[1])
+        def plan(raws: list[str | None]) -> Tx | None:
             old = self._decode_checkin(raws[0], ckey, rid, number)
-            result[:] = [change(old) if old is not None else None]
-            if result[0] is not None:
-                tx.do("SET", ckey, self.encode_checkin(result[0]))
-            return tx.do("SET", akey, dump(count(self._agg(raws[1], akey)).to_dict()))
+            if old is None or raws[2] is None:
+                return None
+            new = step(old, self._agg(raws[1], akey))
+            if new is None:
+                return None
+            result[:] = [new]
+            tx = Tx().guard(ckey, raws[0]).guard(akey, raws[1]).require(rkey)
+            tx.do("SET", akey, dump(new[1].to_dict()))
+            return self._put_checkin(tx, tenant, new[0])
 
-        await self._change([ckey, akey], plan)
-        return result[0]
-
-    async def save_answer(self, tenant: str, checkin: CheckIn, agg: Aggregate) -> None:
-        """The check-in and the aggregate it changed, in one transaction."""
-        tx = self._put_checkin(Tx(), tenant, checkin)
-        rid = checkin.relationship
-        await self.commit(tx.do("SET", keys.aggregate(tenant, rid), dump(agg.to_dict())))
+        return result[0] if await self._change([ckey, akey, rkey], plan) else None
 
     async def _numbers(self, tenant: str, rid: str) -> list[int]:
         """Every number a check-in of the relationship can have: 1..entries, and whatever
@@ -671,18 +727,43 @@ class Store:
         return raw[len(token) + 1 :]
 
     async def forget(self, rel: Relationship, alias_key: str) -> int:
-        """Delete the relationship and every key it owns. Returns keys deleted."""
+        """Delete the relationship and every key it owns. Returns keys deleted.
+
+        The relationship record and its alias go first, in one write: from then on every
+        write that names it is refused (they require the relationship) and no DM about it is
+        sent (a send reads it first). The same write notes it in `forgetting`, so a forget
+        interrupted after it is finished later (`unfinished_forgets`). The rest (check-ins,
+        aggregate, old index) is deleted after, FORGET_BATCH keys per DEL, so no single
+        command holds Redis for long."""
         t, rid = rel.tenant, rel.id
-        numbers = await self.redis.zrange(keys.checkin_index(t, rid), 0, -1)
-        names = {keys.checkin(t, rid, int(n)) for n in numbers}
-        names |= {keys.checkin(t, rid, n) for n in range(1, rel.entries + 1)}
-        names |= {keys.relationship(t, rid), keys.aggregate(t, rid), keys.checkin_index(t, rid)}
-        existing = int(await self.redis.exists(*names))
-        tx = Tx()
-        for name in sorted(names):
-            tx.do("DEL", name)
-        await self.commit(tx.do("HDEL", keys.owner_aliases(t, rel.owner), alias_key))
-        return existing
+        rkey = keys.relationship(t, rid)
+        deleted = int(await self.redis.exists(rkey))
+        tx = Tx().do("DEL", rkey).do("HDEL", keys.owner_aliases(t, rel.owner), alias_key)
+        await self.commit(tx.do("HSET", keys.forgetting(t), rid, str(rel.entries)))
+        return deleted + await self.erase(t, rid, rel.entries)
+
+    async def erase(self, tenant: str, rid: str, entries: int) -> int:
+        """Delete what a forgotten relationship left (its record is gone): check-ins 1..entries
+        and any the old index lists, then its aggregate and index, in small batches; then
+        its `forgetting` entry. Safe to run again. Returns keys deleted."""
+        numbers = await self.redis.zrange(keys.checkin_index(tenant, rid), 0, -1)
+        names = {keys.checkin(tenant, rid, int(n)) for n in numbers if str(n).isdigit()}
+        names |= {keys.checkin(tenant, rid, n) for n in range(1, entries + 1)}
+        ordered = [*sorted(names), keys.aggregate(tenant, rid), keys.checkin_index(tenant, rid)]
+        deleted = 0
+        step = FORGET_BATCH * FORGET_PIPELINE
+        for start in range(0, len(ordered), step):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for at in range(start, min(start + step, len(ordered)), FORGET_BATCH):
+                    pipe.execute_command("DEL", *ordered[at : at + FORGET_BATCH])
+                deleted += sum(int(n) for n in await pipe.execute())
+        await self.redis.hdel(keys.forgetting(tenant), rid)
+        return deleted
+
+    async def unfinished_forgets(self, tenant: str) -> dict[str, int]:
+        """Relationships whose `forget` began and did not finish: id -> check-in count."""
+        found = await self.redis.hgetall(keys.forgetting(tenant))
+        return {rid: int(n) for rid, n in found.items() if str(n).isdigit()}
 
 
 __all__ = ["Store", "Tx", "dump", "load"]  # dump, load: re-exported from bot.store.records
