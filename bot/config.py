@@ -47,12 +47,28 @@ class Settings:
     public_url: str = "http://localhost:3000"
     client_link_days: int = 7
     link_secret_raw: str | None = field(default=None, repr=False)
+    # Multi-workspace mode (OAuth install): SLACK_CLIENT_ID and SLACK_CLIENT_SECRET with the
+    # signing secret and no SLACK_BOT_TOKEN. Data of an uninstalled workspace is kept this
+    # many days, so a reinstall finds it, then purged.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    uninstall_grace_days: int = 30
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        single = bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        return single or self.slack_multi_workspace
+
+    @property
+    def slack_multi_workspace(self) -> bool:
+        return bool(
+            self.slack_client_id
+            and self.slack_client_secret
+            and self.slack_signing_secret
+            and not self.slack_bot_token
+        )
 
     @property
     def socket_mode(self) -> bool:
@@ -111,7 +127,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     public_url = (env.get("RAPPORT_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError("RAPPORT_PUBLIC_URL must start with http:// or https://")
-    return Settings(
+    settings = Settings(
         redis_url=redis_url,
         data_dir=Path(env.get("RAPPORT_DATA_DIR") or ".rapport"),
         port=port,
@@ -135,4 +151,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         public_url=public_url,
         client_link_days=_int(env, "RAPPORT_CLIENT_LINK_DAYS", 7, low=1) or 7,
         link_secret_raw=env.get("RAPPORT_LINK_SECRET") or None,
+        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+        uninstall_grace_days=_int(env, "RAPPORT_UNINSTALL_GRACE_DAYS", 30, low=0) or 0,
     )
+    if settings.slack_multi_workspace and not (settings.encryption_key or settings.allow_plaintext):
+        raise ConfigError(
+            "SLACK_CLIENT_ID (multi-workspace mode) needs RAPPORT_ENCRYPTION_KEY: each "
+            "workspace's tokens are stored encrypted with it"
+        )
+    return settings
