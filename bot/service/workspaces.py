@@ -10,6 +10,7 @@ would have kept going is planned again through the same paths as the end of a ho
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date, datetime
 
@@ -35,9 +36,11 @@ async def uninstalled(ctx: Context, tenant: str) -> Uninstalled:
     mark = await _workspaces(ctx).mark_uninstalled(
         tenant, Uninstalled(at=now, purge_at=now + ctx.uninstall_grace)
     )
-    # Its id does not name the tenant the way other jobs do (`kind:tenant:…`), so the purge
-    # of the tenant's queued jobs leaves the purge job itself alone.
-    job_id = f"purge={tenant}={mark.at.isoformat()}"
+    # Its id does not name the tenant (other jobs' ids are `kind:tenant:…`): the purge of
+    # the tenant's queued jobs leaves the purge job itself alone, and its idempotency key,
+    # kept a while after it ran, names no purged tenant.
+    digest = hashlib.sha256(f"{tenant}={mark.at.isoformat()}".encode()).hexdigest()[:32]
+    job_id = f"purge={digest}"
     payload = {"at": mark.at.isoformat()}
     await ctx.queue.put(Job(job_id, "purge", tenant, mark.purge_at.timestamp(), payload))
     log.info("%s uninstalled: its data is purged on %s", tenant, mark.purge_at.date())
@@ -72,9 +75,7 @@ async def _plan_again(ctx: Context, tenant: str, user: str, since: datetime) -> 
         if rel.status == PAUSED:
             if rel.resume_on:  # as `pause until`: it ends by itself (at once if already past)
                 wakes = morning(date.fromisoformat(rel.resume_on), rel.tz, hours)
-                await ctx.schedule(
-                    "resume", tenant, rel.id, wakes, rid=rel.id, on=rel.resume_on
-                )
+                await ctx.schedule("resume", tenant, rel.id, wakes, rid=rel.id, on=rel.resume_on)
             continue
         await plan_calendar_review(ctx, rel)
         if rel.status == ACTIVE and not who.away:

@@ -48,8 +48,11 @@ def tenant_for(enterprise_id: str | None, team_id: str | None, org_wide: bool | 
     return f"slack:{team_id or 'unknown'}"
 
 
-def _plain(value: Any) -> Any:
-    return value.timestamp() if isinstance(value, datetime) else value
+def _plain(name: str, value: Any) -> Any:
+    """JSON-safe: the instants slack_sdk hands over as datetimes, in epoch seconds."""
+    if not isinstance(value, datetime):
+        return value
+    return int(value.timestamp()) if name.endswith("expires_at") else value.timestamp()
 
 
 class RedisInstallationStore(AsyncInstallationStore):
@@ -67,7 +70,7 @@ class RedisInstallationStore(AsyncInstallationStore):
 
     # --- encoding ----------------------------------------------------------------------
     def _encode(self, data: dict[str, Any]) -> str:
-        out = {k: _plain(v) for k, v in data.items()}
+        out = {k: _plain(k, v) for k, v in data.items()}
         for name in SECRETS:
             if out.get(name):
                 out[name] = self._sealer.seal(out[name])
@@ -137,13 +140,13 @@ class RedisInstallationStore(AsyncInstallationStore):
         if data is None:
             return None
         installation = Installation(**data)
-        if user_id:
-            # A user's own record may carry an older bot token: the bot is the latest one.
-            bot = await self.bot_of(t)
-            if bot is not None:
-                installation.bot_token = bot.bot_token
-                installation.bot_refresh_token = bot.bot_refresh_token
-                installation.bot_token_expires_at = bot.bot_token_expires_at
+        # The bot record holds the latest bot token: refreshed by a due job, perhaps, after
+        # this record was written.
+        bot = await self.bot_of(t)
+        if bot is not None:
+            installation.bot_token = bot.bot_token
+            installation.bot_refresh_token = bot.bot_refresh_token
+            installation.bot_token_expires_at = bot.bot_token_expires_at
         return installation
 
     # --- delete (uninstall, revoked tokens) --------------------------------------------
@@ -177,7 +180,8 @@ class RedisInstallationStore(AsyncInstallationStore):
     async def _strip(self, tenant: str, fields: tuple[str, ...]) -> None:
         """Remove `fields` from every installation record of the tenant."""
         users = await self.redis.smembers(keys.slack_installers(tenant))
-        for key in [keys.slack_installation(tenant), *(keys.slack_installer(tenant, u) for u in users)]:
+        names = [keys.slack_installer(tenant, u) for u in users]
+        for key in [keys.slack_installation(tenant), *names]:
             raw = await self.redis.get(key)
             if raw is None:
                 continue
