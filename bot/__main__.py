@@ -17,6 +17,7 @@ from bot.core.clock import ManualClock, SystemClock
 from bot.core.prompts import PromptError
 from bot.core.rubric import RubricError
 from bot.service.app import Rapport, build
+from bot.startup import channel_lines
 from bot.store.connection import connect
 from bot.store.crypto import demo_key, validate_key
 
@@ -57,6 +58,8 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
     from bot.web import create_app  # noqa: PLC0415
 
     _check(settings)
+    for line in channel_lines(settings):
+        log.info("%s", line)
     conn = connect(settings.redis_url, settings.data_dir, cluster=settings.redis_cluster)
     rapport = await build(settings, SystemClock(), conn.redis)
     app = create_app(rapport, settings)  # also registers each channel's notifier

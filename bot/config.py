@@ -72,7 +72,8 @@ class Settings:
 
     @property
     def socket_mode(self) -> bool:
-        return bool(self.slack_app_token)
+        # Distribution is over HTTP: Slack lists no Socket Mode app in its Marketplace.
+        return bool(self.slack_app_token) and not self.slack_multi_workspace
 
     @property
     def link_secret(self) -> bytes | None:
