@@ -276,3 +276,20 @@ async def test_single_workspace_mode_serves_no_install_pages(bot_url: str, http)
     base = bot_url.removesuffix(EVENTS_PATH)
     async with http.get(f"{base}/slack/install", allow_redirects=False) as resp:
         assert resp.status == 404
+
+
+async def test_an_org_wide_uninstall_deletes_the_orgs_tokens(
+    base_url, multi, fake_slack: FakeSlack, http, redis
+) -> None:
+    grid = Workspace(team="T0GRIDWS", name="Initech", enterprise="E0INITECH", org_wide=True)
+    await install(http, base_url, fake_slack, grid)
+    await install(http, base_url, fake_slack, ACME)
+    token = fake_slack.token_of(grid)
+    ivy = user(fake_slack, base_url, http, "UIVY", grid)
+    await ivy.ask("add Sam")
+    fake_slack.uninstall(grid)
+    assert (await ivy.event({"type": "app_uninstalled"})).status == 200
+    dump = await every_value(redis)
+    assert token not in unsealed(dump)
+    assert await redis.exists("rapport:{slack:E0INITECH}:uninstalled") == 1
+    assert fake_slack.token_of(ACME) in unsealed(dump)

@@ -53,6 +53,7 @@ async def test_an_annual_review_reopened_with_long_answers_fits_and_keeps_them(r
 
     card = cards.form_card(edit)
     utf8, utf16 = _weights(card)
+    print(f"\nannual review edit card: as built {_weights(whole)}, sent {(utf8, utf16)} bytes")
     assert utf8 <= cards.MESSAGE_BUDGET and utf16 <= cards.MESSAGE_BUDGET
     activity = cards.form_activity(edit).serialize()
     assert max(_weights(activity)) <= cards.MESSAGE_BUDGET  # the whole activity, too
