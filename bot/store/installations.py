@@ -98,7 +98,9 @@ class RedisInstallationStore(AsyncInstallationStore):
         )
         raw = self._encode(installation.to_dict_for_copying())
         bot = installation.to_bot() if installation.bot_token else None
-        async with self.redis.pipeline(transaction=True) as pipe:
+        # One round trip, no MULTI (the store relies on no cluster transaction support):
+        # each write is whole, and a save is simply done again by the next install.
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(keys.slack_installation(t), raw)
             if installation.user_id:
                 pipe.set(keys.slack_installer(t, installation.user_id), raw)
