@@ -148,9 +148,6 @@ class Rapport:
     async def workspace_uninstalled(self, tenant: str) -> None:
         await workspaces.uninstalled(self.ctx, tenant)
 
-    async def is_uninstalled(self, tenant: str) -> bool:
-        return await workspaces.is_uninstalled(self.ctx, tenant)
-
     async def healthy(self) -> bool:
         try:
             return await self.ctx.store.ping()

@@ -47,10 +47,6 @@ async def uninstalled(ctx: Context, tenant: str) -> Uninstalled:
     return mark
 
 
-async def is_uninstalled(ctx: Context, tenant: str) -> bool:
-    return await ctx.store.uninstall_mark(tenant) is not None
-
-
 async def installed(ctx: Context, tenant: str) -> bool:
     """The app was installed. True if the tenant had uninstalled it (its data kept)."""
     mark = await _workspaces(ctx).take_mark(tenant)
