@@ -249,22 +249,31 @@ async def test_a_reinstall_within_the_grace_period_keeps_the_data_and_the_schedu
     await install(http, base_url, fake_slack, ACME)
     ann = user(fake_slack, base_url, http, "UANN", ACME)
     await ann.ask("add Sam sessions=8 every=weekly start=2026-01-06 10:00 length=60")
+    await ann.ask("add Kim")
+    await ann.ask("log Kim")
+    await multi.run_due()  # Kim's check-in arrives, and stays unanswered
+    assert len(fake_slack.dm("UANN")) == 1
     fake_slack.uninstall(ACME)
     await _uninstall(ann)
     clock.advance(timedelta(days=3))  # Thursday: Tuesday's session passed meanwhile
     await multi.run_due()
-    assert not fake_slack.dm("UANN")
+    assert len(fake_slack.dm("UANN")) == 1  # no reminder, no check-in meanwhile
 
     status, page = await install(http, base_url, fake_slack, ACME)
     assert status == 200 and "still there" in page
+    reinstalled = len(fake_slack.calls)
     listed = said(await ann.ask("list"))
     assert "Sam" in listed
     # the next session (Tuesday 13 January) brings its check-in, on the new token
     clock.advance(timedelta(days=6))
     await multi.run_due()
-    prompts = [m for m in fake_slack.dm("UANN") if has_form_button(m)]
-    assert len(prompts) == 1 and "Sam" in prompts[0].text
-    assert tokens_used(fake_slack, "chat.postMessage", "DUANN") == {fake_slack.token_of(ACME)}
+    prompts = [m for m in fake_slack.dm("UANN") if has_form_button(m) and "Sam" in m.text]
+    assert len(prompts) == 1 and "13 Jan" in prompts[0].text  # not the one missed meanwhile
+    # Kim's open check-in got its deadline back: one reminder, after the reinstall
+    reminders = [m for m in fake_slack.dm("UANN") if "still open" in m.text]
+    assert len(reminders) == 1 and "Kim" in reminders[0].text
+    after = [c for c in fake_slack.calls[reinstalled:] if c.method == "chat.postMessage"]
+    assert {c.token for c in after} == {fake_slack.token_of(ACME)}  # the new token
     # and the purge planned at the uninstall no longer happens
     clock.advance(timedelta(days=40))
     await multi.run_due()
