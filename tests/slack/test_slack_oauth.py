@@ -6,6 +6,7 @@ Slack (oauth.v2.access, auth.test per token, token rotation, the uninstall event
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -302,3 +303,14 @@ async def test_an_org_wide_uninstall_deletes_the_orgs_tokens(
     assert token not in unsealed(dump)
     assert await redis.exists("rapport:{slack:E0INITECH}:uninstalled") == 1
     assert fake_slack.token_of(ACME) in unsealed(dump)
+
+
+async def test_single_workspace_mode_acknowledges_an_uninstall_and_says_so(
+    alice: SlackUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack.oauth"):
+        assert (await alice.event({"type": "app_uninstalled"})).status == 200
+        revoked = {"type": "tokens_revoked", "tokens": {"bot": ["U0BOT"]}}
+        assert (await alice.event(revoked)).status == 200
+    notices = [r.getMessage() for r in caplog.records if "no longer works" in r.getMessage()]
+    assert len(notices) == 2

@@ -115,9 +115,10 @@ def build(
                 signing_secret=settings.slack_signing_secret or "",
                 logger=bolt_log,
             )
+            oauth.register_uninstall_notice(app)
     notifier = SlackNotifier(client, Pacer(interval=pace), tokens=tokens)
     people = People(rapport, rapport.clock, org_wide=settings.slack_multi_workspace)
-    app.middleware(retry_guard(rapport))
+    app.middleware(retry_guard(rapport, org_wide=settings.slack_multi_workspace))
     commands.register(app, rapport, people, notifier)
     checkin.register(app, rapport, people, notifier)
     home.register(app, rapport, people)

@@ -194,3 +194,18 @@ def register_revocation(app: AsyncApp, rapport: Any, store: RedisInstallationSto
         await revocation.handle_tokens_revoked_events(event, _as_installed(context))
         if (event.get("tokens") or {}).get("bot"):  # no bot token: nothing can be sent
             await rapport.workspace_uninstalled(tenant(context))
+
+
+def register_uninstall_notice(app: AsyncApp) -> None:
+    """Single-workspace mode: the manifest subscribes to the uninstall events too. They are
+    acknowledged (unhandled, bolt would answer 404 and Slack would retry) and logged: the
+    configured token no longer works, and the data stays until deleted by hand."""
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    async def uninstalled(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        log.warning(
+            "Slack says %s for workspace %s: SLACK_BOT_TOKEN no longer works there",
+            event.get("type"),
+            context.team_id,
+        )
