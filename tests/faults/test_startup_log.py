@@ -25,7 +25,7 @@ async def test_the_log_names_slack_over_http_with_no_bolt_warning(
 
 
 async def test_the_log_names_multi_workspace_mode(
-    slack: FlakySlack, redis_server, tmp_path: Path, procs: list[BotProcess]
+    slack: FlakySlack, redis_server, tmp_path: Path, procs: list[BotProcess], http
 ) -> None:
     env = bot_env(
         redis_server.url,
@@ -40,6 +40,12 @@ async def test_the_log_names_multi_workspace_mode(
     await proc.wait_log("listening on port")
     assert "Slack: on, multi-workspace (OAuth install at" in proc.log()
     assert "FileInstallationStore" not in proc.log() and "file-based" not in proc.log()
+    # the real process serves the install link: a redirect to Slack's consent page
+    async with http.get(proc.url + "/slack/install", allow_redirects=False) as resp:
+        assert resp.status == 302
+        location = resp.headers["Location"]
+    assert location.startswith("https://slack.com/oauth/v2/authorize?")
+    assert f"client_id={CLIENT_ID}" in location and "state=" in location
 
 
 async def test_with_no_channel_the_log_says_which_variables_turn_each_on(

@@ -87,3 +87,17 @@ def test_a_long_plain_message_is_cut_between_lines_with_a_clear_word():
     assert max(_weights(activity.serialize())) <= cards.MESSAGE_BUDGET
     assert activity.text.endswith(f"_{cards.SHORTENED_MESSAGE}_")
     assert "Relationship 0:" in activity.text
+
+
+def test_a_long_card_keeps_its_buttons_and_says_it_was_shortened():
+    from bot.core.messages import Action, Actions, Button, Fields
+
+    pairs = tuple((f"Session {n}", "ü" * 120) for n in range(300))
+    buttons = Actions((Button("Open", Action.OPEN_FORM, "r:1"),))
+    card = cards.card(Message(summary="history", blocks=(Fields(pairs), buttons)))
+    assert max(_weights(card)) <= cards.MESSAGE_BUDGET
+    said = json.dumps(card, ensure_ascii=False)
+    assert cards.SHORTENED_MESSAGE in said
+    assert card["body"][-1]["type"] == "ActionSet"  # what the user acts on is still there
+    facts = card["body"][0]["facts"]
+    assert 50 < len(facts) < 300 and facts[0]["title"] == "Session 0"  # the first ones kept

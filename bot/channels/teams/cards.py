@@ -320,8 +320,19 @@ def _trimmed(content: dict[str, Any]) -> dict[str, Any]:
     rest = [b for b in body if b not in actions]
     note = _text_block(SHORTENED_MESSAGE, isSubtle=True)
     while rest and size({**content, "body": [*rest, note, *actions]}) > CARD_BUDGET:
-        rest.pop()
+        rest[-1:] = _shorter(rest[-1])
     return {**content, "body": [*rest, note, *actions]}
+
+
+def _shorter(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """The element less its last fact or line; nothing once it has only one."""
+    facts = element.get("facts") or []
+    if len(facts) > 1:
+        return [{**element, "facts": facts[:-1]}]
+    lines = str(element.get("text", "")).split("\n")
+    if element.get("type") == "TextBlock" and len(lines) > 1:
+        return [{**element, "text": "\n".join(lines[:-1])}]
+    return []
 
 
 def form_card(form: Form) -> dict[str, Any]:
