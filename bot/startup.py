@@ -19,10 +19,16 @@ TEAMS_HOW = (
 
 def slack_line(s: Settings) -> str:
     if s.slack_multi_workspace:
-        return (
+        line = (
             "Slack: on, multi-workspace (OAuth install at "
             f"{s.public_url}/slack/install, events at POST /slack/events)"
         )
+        if not s.public_url.startswith("https://"):
+            line += (
+                "; set RAPPORT_PUBLIC_URL to the public https:// address: Slack sends "
+                "installers back to it"
+            )
+        return line
     if s.slack_enabled and s.socket_mode:
         return "Slack: on, Socket Mode (one workspace)"
     if s.slack_enabled:

@@ -15,6 +15,14 @@ def test_client_id_and_secret_without_a_bot_token_mean_many_workspaces() -> None
     s = from_env({**MULTI, "RAPPORT_ENCRYPTION_KEY": KEY})
     assert s.slack_multi_workspace and s.slack_enabled and not s.socket_mode
     assert "s3cret" not in repr(s)
+    assert "set RAPPORT_PUBLIC_URL" in channel_lines(s)[0]  # localhost cannot be Slack's way back
+    public = from_env(
+        {**MULTI, "RAPPORT_ENCRYPTION_KEY": KEY, "RAPPORT_PUBLIC_URL": "https://r.example"}
+    )
+    assert channel_lines(public)[0].startswith(
+        "Slack: on, multi-workspace (OAuth install at https://r.example/slack/install"
+    )
+    assert "set RAPPORT_PUBLIC_URL" not in channel_lines(public)[0]
     # with a bot token, the bot serves that one workspace, as before
     single = from_env({**MULTI, "SLACK_BOT_TOKEN": "xoxb-1"})
     assert single.slack_enabled and not single.slack_multi_workspace
