@@ -19,6 +19,7 @@ from bot.core.prompts import PromptError
 from bot.core.rubric import RubricError
 from bot.service.app import Rapport, build
 from bot.service.clocks import ClockOff
+from bot.startup import channel_lines
 from bot.store.connection import connect
 from bot.store.crypto import demo_key, validate_key
 from bot.store.errors import StorageUnavailable
@@ -78,6 +79,8 @@ async def serve(settings: Settings, web_on: bool, worker_on: bool) -> None:
     from bot.web import create_app, create_metrics_app  # noqa: PLC0415
 
     _check(settings)
+    for line in channel_lines(settings):
+        log.info("%s", line)
     conn = connect(settings.redis_url, settings.data_dir, cluster=settings.redis_cluster)
     rapport = await build(settings, SystemClock(), conn.redis)
     if worker_on:

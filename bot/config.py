@@ -54,16 +54,33 @@ class Settings:
     # A worker whose clock is further than this from Redis's refuses to run due jobs: queue
     # times are compared across workers, so a fast clock would send early and steal leases.
     max_clock_skew: float = 5.0
+    # Multi-workspace mode (OAuth install): SLACK_CLIENT_ID and SLACK_CLIENT_SECRET with the
+    # signing secret and no SLACK_BOT_TOKEN. Data of an uninstalled workspace is kept this
+    # many days, so a reinstall finds it, then purged.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    uninstall_grace_days: int = 30
     rubric_path: Path = Path(__file__).resolve().parent.parent / "rubric.yaml"
     prompts_dir: Path = Path(__file__).resolve().parent.parent / "prompts"
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        single = bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        return single or self.slack_multi_workspace
+
+    @property
+    def slack_multi_workspace(self) -> bool:
+        return bool(
+            self.slack_client_id
+            and self.slack_client_secret
+            and self.slack_signing_secret
+            and not self.slack_bot_token
+        )
 
     @property
     def socket_mode(self) -> bool:
-        return bool(self.slack_app_token)
+        # Distribution is over HTTP: Slack lists no Socket Mode app in its Marketplace.
+        return bool(self.slack_app_token) and not self.slack_multi_workspace
 
     @property
     def link_secret(self) -> bytes | None:
@@ -172,9 +189,17 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         teams_local_mode=_flag(env, "TEAMS_LOCAL_MODE"),
         metrics_port=_int(env, "METRICS_PORT", None, low=1),
         max_clock_skew=_seconds(env, "RAPPORT_MAX_CLOCK_SKEW_SECONDS", 5.0, low=0.1),
+        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+        uninstall_grace_days=_int(env, "RAPPORT_UNINSTALL_GRACE_DAYS", 30, low=0) or 0,
     )
     if problem := teams_problem(settings):
         raise ConfigError(problem)
     if settings.metrics_port == settings.port:
         raise ConfigError("METRICS_PORT must differ from PORT (or be unset)")
+    if settings.slack_multi_workspace and not (settings.encryption_key or settings.allow_plaintext):
+        raise ConfigError(
+            "SLACK_CLIENT_ID (multi-workspace mode) needs RAPPORT_ENCRYPTION_KEY: each "
+            "workspace's tokens are stored encrypted with it"
+        )
     return settings

@@ -89,6 +89,23 @@ class Answers:
     texts: Mapping[str, str]
 
 
+# A form answer field naming (comma-separated) the text questions whose earlier answers
+# the channel could not show in full (a Teams card has a size cap): left empty, they keep
+# what was stored; typed in, the new text replaces it.
+KEEP = "_keep"
+
+
+def with_kept(values: Mapping[str, object], texts: Mapping[str, str]) -> dict[str, object]:
+    """`values`, with each kept text question that came back empty given its stored text."""
+    out = dict(values)
+    kept = out.pop(KEEP, None)
+    for qid in str(kept or "").split(","):
+        blank = not str(out.get(qid) or "").strip()
+        if qid in texts and blank:
+            out[qid] = texts[qid]
+    return out
+
+
 def read_answers(
     questions: tuple[Question, ...], rubric_ids: frozenset[str], values: Mapping[str, object]
 ) -> Answers | dict[str, str]:

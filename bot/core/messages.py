@@ -45,6 +45,7 @@ class Button:
     action: str  # an Action constant below
     value: str  # opaque to channels: handed back to the service as is
     primary: bool = True
+    destructive: bool = False  # it deletes something for good: shown as a warning (red)
 
 
 @dataclass(frozen=True)

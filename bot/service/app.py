@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Action, Attachment, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
-from bot.service import away, checkins, clocks, due, metrics
+from bot.service import away, checkins, clocks, due, metrics, workspaces
 from bot.service import commands as use_cases
 from bot.service import export as exporting
 from bot.service.api import Actor, Notifier, Place, Submitted
@@ -24,6 +24,7 @@ from bot.service.context import Context
 from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
 from bot.store.errors import StorageUnavailable
+from bot.store.installations import RedisInstallationStore, RedisStateStore
 from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
@@ -147,6 +148,22 @@ class Rapport:
         """Raise clocks.ClockOff when this clock is more than `limit` seconds off Redis's."""
         await clocks.check(self.ctx, limit)
 
+    # --- Slack installations (multi-workspace mode) -----------------------------------
+    def slack_stores(self) -> tuple[RedisInstallationStore, RedisStateStore]:
+        """bolt's installation store (tokens sealed like free text) and OAuth state store."""
+        sealer = self.ctx.store.sealer
+        if sealer is None:
+            raise ValueError("storing Slack tokens needs RAPPORT_ENCRYPTION_KEY")
+        redis = self.ctx.store.redis
+        return RedisInstallationStore(redis, sealer), RedisStateStore(redis, self.clock)
+
+    async def workspace_installed(self, tenant: str) -> bool:
+        """True if the tenant was uninstalled and is back within the grace period."""
+        return await workspaces.installed(self.ctx, tenant)
+
+    async def workspace_uninstalled(self, tenant: str) -> None:
+        await workspaces.uninstalled(self.ctx, tenant)
+
     async def healthy(self) -> bool:
         try:
             return await self.ctx.store.ping()
@@ -171,6 +188,7 @@ async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
         clock=clock,
         prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
         retention_days=settings.retention_days,
+        uninstall_grace=timedelta(days=settings.uninstall_grace_days),
         dispatch_concurrency=settings.dispatch_concurrency,
     )
     return Rapport(ctx)

@@ -12,7 +12,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core import drift, timeline, views, worktime
-from bot.core.checkins import Answers, build_form, questions_for, read_answers, split_ref
+from bot.core.checkins import (
+    Answers,
+    build_form,
+    questions_for,
+    read_answers,
+    split_ref,
+    with_kept,
+)
 from bot.core.messages import Form, Message
 from bot.core.models import (
     ANSWERED,
@@ -273,6 +280,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         return Submitted(errors={"_": found.summary})
     rel, before = found
     questions = questions_for(ctx.rubric, ctx.prompts, before, with_text=ctx.store.stores_text)
+    values = with_kept(values, before.texts)
     answers = read_answers(questions, frozenset(before.asked), values)
     if not isinstance(answers, Answers):
         return Submitted(errors=answers)

@@ -30,6 +30,7 @@ class Context:
     clock: Clock
     prompt_delay: timedelta = timedelta(minutes=10)
     retention_days: int | None = None
+    uninstall_grace: timedelta = timedelta(days=30)  # an uninstalled tenant's data is kept
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
 

@@ -197,6 +197,14 @@ HANDLERS = {
 
 
 async def handle(ctx: Context, job: Job) -> None:
+    if job.kind == "purge":
+        from bot.service import workspaces  # noqa: PLC0415 - workspaces builds on this module
+
+        await workspaces.purge_due(ctx, job)
+        return
+    if job.kind in ("digest", "back") and await ctx.store.uninstall_mark(job.tenant):
+        log.info("due job %s dropped: the app is uninstalled there", job.id)
+        return
     if job.kind == "digest":
         await digests.scheduled(ctx, job)
         return
@@ -215,11 +223,25 @@ async def handle(ctx: Context, job: Job) -> None:
         if handler is None or rel is None:
             log.info("due job %s dropped: unknown kind or relationship gone", job.id)
             return
+        if await ctx.store.uninstall_mark(job.tenant):  # prefetched: no round trip of its own
+            await _uninstalled(ctx, rel, job)
+            return
         try:
             await handler(ctx, rel, job)
         except Gone:  # forgotten or closed while the job ran: no DM, and no follow-up
             ctx.queue.drop_deferred()
             log.info("due job %s stopped: its relationship was forgotten or closed", job.id)
+
+
+async def _uninstalled(ctx: Context, rel: Relationship, job: Job) -> None:
+    """Nothing is sent to a tenant that uninstalled the app. A scheduled session that falls
+    due meanwhile is cancelled, as during a pause, so a reinstall brings no check-ins for
+    sessions long past (see service.workspaces)."""
+    log.info("due job %s dropped: the app is uninstalled there", job.id)
+    slot = int(job.payload.get("n", 0))
+    if job.kind == "session" and rel.status != CLOSED and not rel.timeline.settled(slot):
+        rel = await ctx.store.update(rel.tenant, rel.id, lambda r: _cancelled(r, slot)) or rel
+        await plan_next(ctx, rel)
 
 
 async def _prefetch(ctx: Context, job: Job) -> None:

@@ -99,3 +99,38 @@ def forgetting(t: str) -> str:
     """hash: relationship id -> its check-in count, while `forget` deletes its keys in
     batches (an interrupted forget is finished from here)."""
     return f"{tenant(t)}:forgetting"
+
+
+# --- Slack installations (multi-workspace mode) ----------------------------------------
+# Kept under the tenant's own hash tag, so purging a workspace removes them with the rest.
+def slack_installation(t: str) -> str:
+    """JSON: the workspace's latest installation (tokens sealed)."""
+    return f"{tenant(t)}:slack:installation"
+
+
+def slack_installer(t: str, user: str) -> str:
+    """JSON: the installation made by one user (their own user token, if any; sealed)."""
+    return f"{tenant(t)}:slack:installer:{user}"
+
+
+def slack_installers(t: str) -> str:
+    """set: users with an installation of their own in this workspace."""
+    return f"{tenant(t)}:slack:installers"
+
+
+def slack_bot(t: str) -> str:
+    """JSON: the workspace's bot (token and refresh token sealed)."""
+    return f"{tenant(t)}:slack:bot"
+
+
+def uninstalled(t: str) -> str:
+    """JSON: when the app was uninstalled from this tenant, and when its data goes."""
+    return f"{tenant(t)}:uninstalled"
+
+
+OAUTH = f"{PREFIX}:{{oauth}}"  # OAuth states are no tenant's: a slot of their own
+
+
+def oauth_state(state: str) -> str:
+    """The issue time of an OAuth `state`, deleted when it is consumed (single use)."""
+    return f"{OAUTH}:state:{state}"

@@ -244,6 +244,7 @@ class Store:
         if _seen.get() is None:
             return
         names = [keys.relationship(tenant, rid), keys.aggregate(tenant, rid)]
+        names.append(keys.uninstalled(tenant))  # read by every due job: no round trip of its own
         if number is not None:
             names.append(keys.checkin(tenant, rid, number))
         if owner is not None:
@@ -679,6 +680,10 @@ class Store:
 
     async def practitioners(self, tenant: str) -> list[str]:
         return sorted(await self.redis.smembers(keys.practitioners(tenant)))
+
+    async def uninstall_mark(self, tenant: str) -> str | None:
+        """The raw uninstall mark of a tenant (see store.workspaces), if it is uninstalled."""
+        return await self._get(keys.uninstalled(tenant))
 
     # --- digests ---------------------------------------------------------------------
     async def digest(self, tenant: str, channel: str) -> DigestSchedule | None:

@@ -39,6 +39,26 @@ class Call:
     method: str  # a Web API method ("chat.postMessage"), "response_url" or "upload"
     args: dict[str, Any]
     path: str = ""
+    token: str = ""  # the bearer token the call came with
+
+
+@dataclass
+class Workspace:
+    """A workspace (or, org-wide, an Enterprise Grid org) the app can be installed in."""
+
+    team: str | None
+    name: str
+    enterprise: str | None = None
+    org_wide: bool = False
+    rotating: bool = False  # token rotation on: tokens expire and come with a refresh token
+
+    @property
+    def tenant(self) -> str:
+        return f"slack:{self.enterprise if self.org_wide else self.team}"
+
+
+CLIENT_ID = "111.222"
+CLIENT_SECRET = "client-secret-for-tests"
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,13 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
+        # OAuth: the codes Slack's consent page would hand out, the tokens it issued
+        self.codes: dict[str, Workspace] = {}
+        self.tokens: dict[str, Workspace] = {}  # valid bot tokens -> their workspace
+        self.refresh_tokens: dict[str, Workspace] = {}
+        self.revoked: list[str] = []  # tokens replaced by a refresh (no longer valid)
+        self.missing_response_urls: set[str] = set()  # response_url keys answering 404
+        self._minted = itertools.count(1)
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -121,6 +148,29 @@ class FakeSlack:
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def consent(self, workspace: Workspace) -> str:
+        """A user clicks "Allow" on Slack's consent page: the code it redirects with."""
+        code = f"code-{next(self._minted)}"
+        self.codes[code] = workspace
+        return code
+
+    def _mint(self, workspace: Workspace) -> dict[str, Any]:
+        n = next(self._minted)
+        who = workspace.enterprise if workspace.org_wide else workspace.team
+        token = f"xoxb-{who}-{n}"
+        self.tokens[token] = workspace
+        grant: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if workspace.rotating:
+            refresh = f"xoxe-1-{who}-{n}"
+            self.refresh_tokens[refresh] = workspace
+            # Under bolt's two hours: the first use refreshes it.
+            grant.update(refresh_token=refresh, expires_in=60)
+        return grant
+
+    def token_of(self, workspace: Workspace) -> str:
+        """The workspace's current bot token."""
+        return [t for t, w in self.tokens.items() if w is workspace][-1]
 
     def dm(self, user: str) -> list[Posted]:
         return self.posted[dm_of(user)]
@@ -183,28 +233,91 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
-        token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if request.headers.get("Authorization") != f"Bearer {token}":
+        if method == "oauth.v2.access":  # the app's own credentials, no bearer token
+            answer = self._oauth_v2_access(args, request.headers.get("Authorization", ""))
             await self._record(Call(method, args))
+            return web.json_response(answer)
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if "token" in args and not bearer:
+            bearer = str(args["token"])
+        token = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if bearer != token and bearer not in self.tokens:
+            await self._record(Call(method, args, token=bearer))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
-            await self._record(Call(method, args))
+            await self._record(Call(method, args, token=bearer))
             return web.json_response({"ok": False, "error": "unknown_method"})
-        answer = handler(args)
-        await self._record(Call(method, args))
+        answer = handler(args) if method != "auth.test" else self._auth_test(bearer)
+        await self._record(Call(method, args, token=bearer))
         return web.json_response(answer)
 
-    def _auth_test(self, _args: Mapping[str, Any]) -> dict[str, Any]:
+    def _auth_test(self, token: str) -> dict[str, Any]:
+        workspace = self.tokens.get(token)
+        if workspace is None:
+            return {
+                "ok": True,
+                "url": "https://rapport-test.slack.com/",
+                "team": "Rapport Test",
+                "user": "rapport",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": "B0BOT",
+            }
         return {
             "ok": True,
-            "url": "https://rapport-test.slack.com/",
-            "team": "Rapport Test",
+            "url": f"https://{workspace.name.lower()}.slack.com/",
+            "team": workspace.name,
             "user": "rapport",
-            "team_id": TEAM,
-            "user_id": BOT_USER,
-            "bot_id": "B0BOT",
+            "team_id": workspace.team,
+            "enterprise_id": workspace.enterprise,
+            "is_enterprise_install": workspace.org_wide,
+            "user_id": f"U0BOT{workspace.team or workspace.enterprise}",
+            "bot_id": f"B0BOT{workspace.team or workspace.enterprise}",
         }
+
+    def _oauth_v2_access(self, args: Mapping[str, Any], basic: str) -> dict[str, Any]:
+        import base64  # noqa: PLC0415
+
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if (client_id, client_secret) != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            workspace = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+            if workspace is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            for old in [t for t, w in self.tokens.items() if w is workspace]:
+                del self.tokens[old]  # a refreshed token replaces the old one
+                self.revoked.append(old)
+            grant = self._mint(workspace)
+            grant["expires_in"] = 43_200
+            return {"ok": True, **grant}
+        workspace = self.codes.pop(str(args.get("code")), None)
+        if workspace is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A0RAPPORT",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "commands,chat:write,chat:write.public,im:write,users:read,files:write",
+            "bot_user_id": f"U0BOT{workspace.team or workspace.enterprise}",
+            "team": None if workspace.org_wide else {"id": workspace.team, "name": workspace.name},
+            "enterprise": (
+                {"id": workspace.enterprise, "name": f"{workspace.name} Org"}
+                if workspace.enterprise
+                else None
+            ),
+            "is_enterprise_install": workspace.org_wide,
+            **self._mint(workspace),
+        }
+
+    def uninstall(self, workspace: Workspace) -> None:
+        """Slack's side of an uninstall: the workspace's tokens stop working."""
+        for token in [t for t, w in self.tokens.items() if w is workspace]:
+            del self.tokens[token]
+            self.revoked.append(token)
 
     def _apps_connections_open(self, _args: Mapping[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
@@ -284,6 +397,9 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if request.match_info["key"] in self.missing_response_urls:  # expired (30 minutes)
+            await self._record(Call("response_url (404)", body, request.path))
+            return web.Response(status=404, text="no_active_hooks")
         self.responses.append(body)
         await self._record(Call("response_url", body, request.path))
         return web.Response(text="ok")
@@ -302,12 +418,22 @@ class SlackUser:
         user: str,
         session: aiohttp.ClientSession,
         secret: str = SIGNING_SECRET,
+        workspace: Workspace | None = None,
     ) -> None:
         self.slack = slack
         self.bot_url = bot_url
         self.user = user
         self.session = session
         self.secret = secret
+        self.workspace = workspace
+        self.team = (workspace.team or workspace.enterprise) if workspace else TEAM
+
+    def _grid(self) -> dict[str, Any]:
+        """The Enterprise Grid fields of a request, when the user's workspace has them."""
+        w = self.workspace
+        if w is None or not w.enterprise:
+            return {}
+        return {"enterprise_id": w.enterprise, "is_enterprise_install": w.org_wide}
 
     async def post(
         self,
@@ -325,16 +451,24 @@ class SlackUser:
             answer = await resp.text()
             return HttpReply(resp.status, answer, time.perf_counter() - started)
 
+    def _payload_grid(self) -> dict[str, Any]:
+        w = self.workspace
+        if w is None or not w.enterprise:
+            return {}
+        return {"enterprise": {"id": w.enterprise}, "is_enterprise_install": w.org_wide}
+
     def trigger(self) -> str:
         return f"{next(self._triggers)}.42.abcdef"
 
     def command_body(self, text: str, channel: str | None = None) -> str:
         channel = channel or dm_of(self.user)
         key = f"{self.user}-{next(self._triggers)}"
+        grid = {k: str(v).lower() if isinstance(v, bool) else v for k, v in self._grid().items()}
         return urlencode(
             {
+                **grid,
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": self.team,
                 "team_domain": "rapport-test",
                 "channel_id": channel,
                 "channel_name": "directmessage" if channel.startswith("D") else "team",
@@ -367,7 +501,7 @@ class SlackUser:
         return await self.post(body, "application/x-www-form-urlencoded")
 
     def _who(self) -> dict[str, Any]:
-        return {"id": self.user, "username": self.user.lower(), "team_id": TEAM}
+        return {"id": self.user, "username": self.user.lower(), "team_id": self.team}
 
     async def click(self, message: Posted, action: str | None = None, index: int = 0) -> HttpReply:
         """Click a button of a message the bot posted (the first, or the one with `action`)."""
@@ -391,7 +525,8 @@ class SlackUser:
                 "is_ephemeral": False,
             },
             "trigger_id": self.trigger(),
-            "team": {"id": TEAM, "domain": "rapport-test"},
+            "team": {"id": self.team, "domain": "rapport-test"},
+            **self._payload_grid(),
             "channel": {"id": message.channel, "name": "directmessage"},
             "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},
             "response_url": f"{self.slack.url}/response/click-{message.ts}",
@@ -425,7 +560,8 @@ class SlackUser:
             "api_app_id": "A0RAPPORT",
             "container": {"type": "message", "message_ts": "1.1", "is_ephemeral": True},
             "trigger_id": self.trigger(),
-            "team": {"id": TEAM},
+            "team": {"id": self.team},
+            **self._payload_grid(),
             "channel": {"id": dm_of(self.user)},
             "response_url": f"{self.slack.url}/response/{key}",
             "actions": [
@@ -455,7 +591,8 @@ class SlackUser:
                 }
         payload = {
             "type": "view_submission",
-            "team": {"id": TEAM, "domain": "rapport-test"},
+            "team": {"id": self.team, "domain": "rapport-test"},
+            **self._payload_grid(),
             "user": self._who(),
             "api_app_id": "A0RAPPORT",
             "trigger_id": self.trigger(),
@@ -468,8 +605,9 @@ class SlackUser:
     ) -> HttpReply:
         body = json.dumps(
             {
+                **self._grid(),
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": self.team,
                 "api_app_id": "A0RAPPORT",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self._events):08d}",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fake_slack import FakeSlack, SlackUser
 from slack_steps import answer, buttons, next_prompt, open_modal, ratings, said
 
@@ -170,3 +172,24 @@ async def test_a_scheduled_checkin_waits_for_working_hours_in_the_users_zone(
     assert "Session 1 with Sam" in prompt.text
     await rapport.run_due()
     assert len(fake_slack.dm("UALICE")) == 1  # sent once
+
+
+async def test_an_expired_response_url_sends_the_saved_review_as_a_dm(
+    alice: SlackUser, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    await alice.ask("add Sam sessions=8")
+    reply = await alice.ask("review Sam")
+    fake_slack.missing_response_urls.add("old-reply")  # more than 30 minutes later: 404
+    before = len(fake_slack.views)
+    await alice.click_reply(reply, Action.OPEN_FORM, key="old-reply")
+    await fake_slack.wait_for(lambda: len(fake_slack.views) > before, what="the review modal")
+    view = fake_slack.views[-1]
+    with caplog.at_level(logging.WARNING, logger="bot.channels.slack.checkin"):
+        assert (await alice.submit(view, ratings(view, "4"))).status == 200
+        saved = await fake_slack.wait_for(
+            lambda: [m for m in fake_slack.dm("UALICE") if "saved" in m.text],
+            what="the update, sent as a DM",
+        )
+    assert fake_slack.called("response_url (404)")
+    assert len(saved) == 1
+    assert any("response_url answered 404" in r.getMessage() for r in caplog.records)

@@ -7,6 +7,9 @@ A translator only: Slack requests become `Rapport` calls, core messages become B
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack import checkin, commands, home
+from bot.channels.slack import checkin, commands, home, oauth
 from bot.channels.slack.dedupe import retry_guard
 from bot.channels.slack.notifier import PACE_SECONDS, Pacer, SlackNotifier
 from bot.channels.slack.people import People
@@ -54,21 +57,68 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+# What bolt would read from the environment by itself, behind the settings' back: with
+# SLACK_BOT_TOKEN set it warns that `client` and `token` were both given, and with
+# SLACK_CLIENT_ID/SECRET set it would switch on an OAuth flow of its own, on files.
+BOLT_ENV = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI_PATH",
+    "SLACK_VERIFICATION_TOKEN",
+)
+
+
+@contextmanager
+def _settings_only() -> Iterator[None]:
+    """Build bolt from Rapport's settings alone (config.py read the environment once)."""
+    hidden = {name: os.environ.pop(name) for name in BOLT_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
 def build(
     rapport: Any, settings: Settings, *, pace: float = PACE_SECONDS
 ) -> tuple[AsyncApp, SlackNotifier]:
     """The bolt app with every listener, and the notifier that sends through it."""
     client = web_client(settings)
-    app = AsyncApp(
-        client=client,
-        # Request verification stays on: an HTTP request needs Slack's signature.
-        # Socket Mode requests come over Slack's own authenticated socket instead.
-        signing_secret=settings.slack_signing_secret or "",
-        logger=logging.getLogger("bot.channels.slack.bolt"),
-    )
-    notifier = SlackNotifier(client, Pacer(interval=pace))
-    people = People(rapport, rapport.clock)
-    app.middleware(retry_guard(rapport))
+    bolt_log = logging.getLogger("bot.channels.slack.bolt")
+    tokens = None
+    with _settings_only():
+        if settings.slack_multi_workspace:
+            store, states = rapport.slack_stores()
+            flow = oauth.oauth_flow(rapport, settings, client, store, states)
+            # The store given to the app too: bolt then authorizes (and refreshes rotating
+            # tokens) with `client`, so with SLACK_API_URL, not a client of its own.
+            app = AsyncApp(
+                client=client,
+                signing_secret=settings.slack_signing_secret or "",
+                installation_store=store,
+                oauth_flow=flow,
+                oauth_settings=flow.settings,
+                logger=bolt_log,
+            )
+            oauth.register_revocation(app, rapport, store)
+            tokens = oauth.Tokens(store, client, settings)
+        else:
+            app = AsyncApp(
+                client=client,
+                # Request verification stays on: an HTTP request needs Slack's signature.
+                # Socket Mode requests come over Slack's own authenticated socket instead.
+                signing_secret=settings.slack_signing_secret or "",
+                logger=bolt_log,
+            )
+            oauth.register_uninstall_notice(app)
+    notifier = SlackNotifier(client, Pacer(interval=pace), tokens=tokens)
+    people = People(rapport, rapport.clock, org_wide=settings.slack_multi_workspace)
+    app.middleware(retry_guard(rapport, org_wide=settings.slack_multi_workspace))
     commands.register(app, rapport, people, notifier)
     checkin.register(app, rapport, people, notifier)
     home.register(app, rapport, people)
@@ -100,6 +150,19 @@ def mount(
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post(EVENTS_PATH, slack_events)
+    if settings.slack_multi_workspace and bolt.oauth_flow is not None:
+        flow = bolt.oauth_flow
+
+        async def install(request: web.Request) -> web.Response:
+            answer = await flow.handle_installation(await to_bolt_request(request))
+            return await to_aiohttp_response(answer)
+
+        async def redirect(request: web.Request) -> web.Response:
+            answer = await flow.handle_callback(await to_bolt_request(request))
+            return await to_aiohttp_response(answer)
+
+        app.router.add_get(oauth.INSTALL_PATH, install)
+        app.router.add_get(oauth.REDIRECT_PATH, redirect)
 
 
 def _connect_socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> None:

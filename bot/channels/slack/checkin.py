@@ -126,9 +126,19 @@ def register(app: AsyncApp, rapport: Any, people: People, notifier: SlackNotifie
                 )
                 return
             if meta.get("url"):
-                await AsyncWebhookClient(meta["url"]).send(
+                # send() does not raise on an HTTP error: an expired response_url (they
+                # last 30 minutes) answers 404, and the update would be lost unseen.
+                sent = await AsyncWebhookClient(meta["url"]).send(
                     text=fallback(update), blocks=blocks(update), replace_original=True
                 )
+                if sent.status_code == 200:
+                    return
+                log.warning(
+                    "the prompt's response_url answered %s (expired?): sending the update "
+                    "as a new DM instead",
+                    sent.status_code,
+                )
+                await notifier.send(Recipient(tenant=actor.tenant, user=actor.user), update)
                 return
             if meta.get("home"):
                 await publish_home(rapport, actor, client)

@@ -50,8 +50,10 @@ def register(app: AsyncApp, rapport: Any, people: People, notifier: SlackNotifie
             reply = await rapport.command(actor, body.get("text") or "", place_of(body))
             if reply.attachment is not None:
                 # The file goes to the user's DM: it is their data, never the channel's.
-                channel = await notifier.dm_channel(actor.user)
-                await notifier.upload(channel, reply.attachment, comment=reply.summary)
+                channel = await notifier.dm_channel(actor.user, actor.tenant)
+                await notifier.upload(
+                    channel, reply.attachment, comment=reply.summary, tenant=actor.tenant
+                )
         except Exception:
             log.exception("/checkin failed")
             reply = text(OOPS, kind="error")

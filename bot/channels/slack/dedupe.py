@@ -33,8 +33,9 @@ def request_id(body: Mapping[str, Any], raw_body: str) -> str:
     return "h:" + hashlib.sha256(raw_body.encode()).hexdigest()[:32]
 
 
-def retry_guard(rapport: Any) -> Middleware:
-    """A global bolt middleware (it runs after signature verification)."""
+def retry_guard(rapport: Any, org_wide: bool = False) -> Middleware:
+    """A global bolt middleware (it runs after signature verification). `org_wide`: the
+    marks of an org-wide install go under the org's tenant, as everything else of it."""
 
     async def drop_repeats(
         request: AsyncBoltRequest,
@@ -47,7 +48,7 @@ def retry_guard(rapport: Any) -> Middleware:
         retry = (request.headers.get("x-slack-retry-num") or [None])[0]
         key = request_id(body, request.raw_body)
         try:
-            first = await rapport.seen_event(tenant_of(context), key)
+            first = await rapport.seen_event(tenant_of(context, org_wide), key)
         except Exception:  # noqa: BLE001 - fail open: a duplicate beats a lost request
             log.warning("could not check for a repeated Slack request", exc_info=True)
             first = True

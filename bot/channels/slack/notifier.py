@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.slack.oauth import Tokens
 from bot.channels.slack.render import blocks, clip, escape, fallback
 from bot.core.messages import Attachment, Message
 from bot.service.api import Recipient
@@ -54,18 +55,28 @@ class Pacer:
 class SlackNotifier:
     """`send` returns "<channel>:<ts>", which `update` takes back to edit the message."""
 
-    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, client: AsyncWebClient, pacer: Pacer | None = None, tokens: Tokens | None = None
+    ) -> None:
         self._client = client
         self._pacer = pacer or Pacer()
-        self._dms: dict[str, str] = {}
+        self._dms: dict[tuple[str | None, str], str] = {}
+        self._tokens = tokens  # multi-workspace mode: each tenant's own bot token
 
-    async def dm_channel(self, user: str) -> str:
+    async def client_for(self, tenant: str | None) -> AsyncWebClient:
+        """The client of the tenant's workspace (the one client in single-workspace mode)."""
+        if self._tokens is None or tenant is None:
+            return self._client
+        return await self._tokens.client(tenant)
+
+    async def dm_channel(self, user: str, tenant: str | None = None) -> str:
         """The id of the bot's DM with `user` (conversations.open is idempotent)."""
-        channel = self._dms.get(user)
+        channel = self._dms.get((tenant, user))
         if channel is None:
-            resp = await self._client.conversations_open(users=user)
+            client = await self.client_for(tenant)
+            resp = await client.conversations_open(users=user)
             channel = resp["channel"]["id"]
-            self._dms[user] = channel
+            self._dms[(tenant, user)] = channel
         return channel
 
     async def _where(self, to: Recipient) -> str:
@@ -76,11 +87,12 @@ class SlackNotifier:
             return str(remembered)
         if not to.user:
             raise ValueError("a recipient needs a user or a channel")
-        return await self.dm_channel(to.user)
+        return await self.dm_channel(to.user, to.tenant)
 
-    async def post(self, channel: str, message: Message) -> str:
+    async def post(self, channel: str, message: Message, tenant: str | None = None) -> str:
+        client = await self.client_for(tenant)
         await self._pacer.wait(channel)
-        resp = await self._client.chat_postMessage(
+        resp = await client.chat_postMessage(
             channel=channel,
             text=fallback(message),
             blocks=blocks(message),
@@ -88,21 +100,25 @@ class SlackNotifier:
             unfurl_media=False,
         )
         if message.attachment is not None:
-            await self.upload(channel, message.attachment)
+            await self.upload(channel, message.attachment, tenant=tenant)
         return f"{resp['channel']}:{resp['ts']}"
 
     async def send(self, to: Recipient, message: Message) -> str | None:
-        return await self.post(await self._where(to), message)
+        return await self.post(await self._where(to), message, to.tenant)
 
     async def update(self, to: Recipient, ref: str, message: Message) -> None:
         channel, _, ts = ref.partition(":")
-        await self._client.chat_update(
+        client = await self.client_for(to.tenant)
+        await client.chat_update(
             channel=channel, ts=ts, text=fallback(message), blocks=blocks(message)
         )
 
-    async def upload(self, channel: str, attachment: Attachment, comment: str = "") -> None:
+    async def upload(
+        self, channel: str, attachment: Attachment, comment: str = "", tenant: str | None = None
+    ) -> None:
         """files_upload_v2: getUploadURLExternal, the upload itself, completeUploadExternal."""
-        await self._client.files_upload_v2(
+        client = await self.client_for(tenant)
+        await client.files_upload_v2(
             channel=channel,
             content=attachment.content,
             filename=attachment.filename,

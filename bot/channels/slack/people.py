@@ -18,8 +18,14 @@ log = logging.getLogger(__name__)
 TZ_TTL = timedelta(hours=6)  # people travel; a day-old zone is still good enough for prompts
 
 
-def tenant_of(context: Mapping[str, Any]) -> str:
-    """ "slack:<team id>"; an org-wide (Enterprise Grid) install may only have the enterprise."""
+def tenant_of(context: Mapping[str, Any], org_wide: bool = False) -> str:
+    """ "slack:<team id>"; an org-wide (Enterprise Grid) install may only have the enterprise.
+
+    With `org_wide` (multi-workspace mode), an org-wide install is one tenant for the whole
+    org, "slack:<enterprise id>", like its installation (store.installations.tenant_for).
+    """
+    if org_wide and context.get("is_enterprise_install") and context.get("enterprise_id"):
+        return f"slack:{context['enterprise_id']}"
     team = context.get("team_id") or context.get("enterprise_id") or "unknown"
     return f"slack:{team}"
 
@@ -27,7 +33,10 @@ def tenant_of(context: Mapping[str, Any]) -> str:
 class People:
     """A small in-process cache of users' time zones, so not every click calls Slack."""
 
-    def __init__(self, rapport: Any, clock: Clock, ttl: timedelta = TZ_TTL) -> None:
+    def __init__(
+        self, rapport: Any, clock: Clock, ttl: timedelta = TZ_TTL, org_wide: bool = False
+    ) -> None:
+        self._org_wide = org_wide
         self._rapport = rapport
         self._clock = clock
         self._ttl = ttl
@@ -35,12 +44,12 @@ class People:
 
     def cached(self, context: Mapping[str, Any]) -> Actor:
         """The actor with whatever zone we already know (no Slack call: for trigger_ids)."""
-        tenant, user = tenant_of(context), context.get("user_id") or ""
+        tenant, user = tenant_of(context, self._org_wide), context.get("user_id") or ""
         hit = self._tz.get((tenant, user))
         return Actor(tenant=tenant, user=user, tz=hit[0] if hit else None)
 
     async def actor(self, context: Mapping[str, Any], client: AsyncWebClient) -> Actor:
-        tenant, user = tenant_of(context), context.get("user_id") or ""
+        tenant, user = tenant_of(context, self._org_wide), context.get("user_id") or ""
         now = self._clock.now()
         hit = self._tz.get((tenant, user))
         if hit and hit[1] > now:

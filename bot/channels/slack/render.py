@@ -60,6 +60,16 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def clip_words(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut after a whole word (never inside one)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ·,;:") + "…"
+
+
 def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
 
@@ -110,7 +120,9 @@ def _button(b: Button, action_id: str) -> dict[str, Any]:
         "action_id": action_id,
         "value": b.value[:BUTTON_VALUE_MAX],
     }
-    if b.primary:
+    if b.destructive:
+        out["style"] = "danger"  # red: it cannot be undone
+    elif b.primary:
         out["style"] = "primary"
     return out
 
@@ -187,7 +199,9 @@ def home_view(message: Message) -> dict[str, Any]:
 # --- forms -----------------------------------------------------------------------------
 def _option(value: int, low: str, high: str) -> dict[str, Any]:
     words = {1: low, 5: high}.get(value) or MIDDLE_LABELS[value]
-    return {"text": _plain(f"{value} · {words}", OPTION_TEXT_MAX), "value": str(value)}
+    # The hint names both poles in full; an option too long for Slack loses whole words.
+    label = clip_words(f"{value} · {words}", OPTION_TEXT_MAX)
+    return {"text": _plain(label, OPTION_TEXT_MAX), "value": str(value)}
 
 
 def _rating(q: RatingQuestion) -> dict[str, Any]:

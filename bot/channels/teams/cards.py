@@ -17,10 +17,12 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from bot.core.checkins import KEEP
 from bot.core.messages import (
     Action,
     Actions,
     Bullets,
+    Button,
     Divider,
     Fields,
     Form,
@@ -51,6 +53,17 @@ EXPANDED_MAX = 4
 # (the rest of the activity, ids and addresses, takes well under the 2 KB left).
 MESSAGE_TEXT_BYTES = 26_000
 EXPORT_PART_CHARS = 12_000  # ASCII text: 12,000 characters are 24,000 bytes in UTF-16
+# Every card and text stays under this many bytes as JSON, counted in UTF-8 and in UTF-16;
+# the rest of the activity (ids, addresses) has room in what is left of Teams' 28 KB.
+MESSAGE_BUDGET = 28_000
+CARD_BUDGET = MESSAGE_BUDGET - 2_000
+PREVIEW_CHARS = 240  # how much of a long earlier answer a shortened form shows
+KEPT_WORD = "Your earlier answer is long, so only its beginning is shown; it is kept as it is:"
+SHORTENED_FORM = (
+    "Some earlier answers are too long for one Teams message: each shows its beginning "
+    "and stays as it is unless you type a new one."
+)
+SHORTENED_MESSAGE = "Shortened to fit in one Teams message."
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
@@ -116,17 +129,22 @@ def _fact(value: str) -> str:
     return escape_markdown(value)
 
 
-def _submit(title: str, data: dict[str, str], primary: bool = True) -> dict[str, Any]:
+def _submit(
+    title: str, data: dict[str, str], primary: bool = True, destructive: bool = False
+) -> dict[str, Any]:
     action: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": data}
-    if primary:
+    if destructive:
+        action["style"] = "destructive"
+    elif primary:
         action["style"] = "positive"
     return action
 
 
-def _button_action(label: str, action: str, value: str, primary: bool) -> dict[str, Any]:
-    if action == Action.OPEN_FORM:
-        return _submit(label, {"rapport": OPEN, "ref": value}, primary)
-    return _submit(label, {"rapport": BUTTON, "action": action, "value": value}, primary)
+def _button_action(b: Button) -> dict[str, Any]:
+    if b.action == Action.OPEN_FORM:
+        return _submit(b.label, {"rapport": OPEN, "ref": b.value}, b.primary, b.destructive)
+    data = {"rapport": BUTTON, "action": b.action, "value": b.value}
+    return _submit(b.label, data, b.primary, b.destructive)
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
@@ -151,7 +169,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
                 b for b in block.buttons if not (message.form and b.action == Action.OPEN_FORM)
             ]
             if buttons:
-                actions = [_button_action(b.label, b.action, b.value, b.primary) for b in buttons]
+                actions = [_button_action(b) for b in buttons]
                 body.append({"type": "ActionSet", "actions": actions})
         if separate and len(body) > count:
             body[count] = {**body[count], "separator": True}
@@ -171,8 +189,39 @@ def rating_choices(question: RatingQuestion) -> list[dict[str, str]]:
     return [{"title": title, "value": str(n)} for n, title in enumerate(titles, start=1)]
 
 
-def form_body(form: Form, errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The inputs of a check-in or review, then its submit button."""
+def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """The beginning of a long answer, cut after a whole word."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return (head[: head.rindex(" ")] if " " in head else head).rstrip() + " …"
+
+
+def _withheld_text(question: TextQuestion) -> list[dict[str, Any]]:
+    """A long earlier answer the card cannot carry: its beginning, and an empty box."""
+    shown = escape_markdown(_preview(question.initial or ""))
+    return [
+        _text_block(f"{KEPT_WORD} {shown}", isSubtle=True, spacing="Small"),
+        {
+            "type": "Input.Text",
+            "id": question.id,
+            "label": question.prompt,
+            "isMultiline": question.multiline,
+            "maxLength": min(question.max_length, 3000),
+            "isRequired": question.required,
+            "placeholder": "Type here to replace it",
+        },
+    ]
+
+
+def form_body(
+    form: Form, errors: dict[str, str] | None = None, withheld: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """The inputs of a check-in or review, then its submit button.
+
+    `withheld`: text questions whose earlier answers are too long for one Teams message;
+    they are shown by their beginning, and kept as stored unless a new answer is typed.
+    """
     errors = errors or {}
     ratings = sum(isinstance(q, RatingQuestion) for q in form.questions)
     style = "expanded" if ratings <= EXPANDED_MAX else "compact"
@@ -195,6 +244,9 @@ def form_body(form: Form, errors: dict[str, str] | None = None) -> list[dict[str
                 item["placeholder"] = f"1 = {question.low} … 5 = {question.high}"
             if question.initial is not None:
                 item["value"] = str(question.initial)
+        elif isinstance(question, TextQuestion) and question.id in withheld:
+            *notes, item = _withheld_text(question)
+            body.extend(notes)
         elif isinstance(question, TextQuestion):
             item = {
                 "type": "Input.Text",
@@ -211,22 +263,27 @@ def form_body(form: Form, errors: dict[str, str] | None = None) -> list[dict[str
         body.append(item)
         if question.id in errors:
             body.append(_text_block(escape_markdown(errors[question.id]), color="Attention"))
-    body.append(
-        {
-            "type": "ActionSet",
-            "actions": [_submit(form.submit_label, {"rapport": SUBMIT, "ref": form.ref})],
-        }
-    )
+    data = {"rapport": SUBMIT, "ref": form.ref}
+    if withheld:
+        data[KEEP] = ",".join(sorted(withheld))
+        body.insert(1 if form.intro else 0, _text_block(SHORTENED_FORM, isSubtle=True))
+    body.append({"type": "ActionSet", "actions": [_submit(form.submit_label, data)]})
     return body
 
 
-def card(message: Message) -> dict[str, Any]:
-    """The Adaptive Card for a message, with its form inline when it has one."""
+def size(payload: Any) -> int:
+    """Bytes of `payload` as JSON, in UTF-8 or in UTF-16 (some clients count that way),
+    whichever is more: the figure to keep under Teams' cap."""
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return max(len(raw.encode("utf-8")), len(raw.encode("utf-16-le")))
+
+
+def _card(message: Message, withheld: frozenset[str] = frozenset()) -> dict[str, Any]:
     body = _blocks(message)
     if message.form is not None:
         if message.form.title:
             body.insert(0, _text_block(escape_markdown(message.form.title), weight="Bolder"))
-        body.extend(form_body(message.form))
+        body.extend(form_body(message.form, withheld=withheld))
     if not body:
         body.append(_text_block(escape_markdown(message.summary)))
     return {
@@ -236,6 +293,49 @@ def card(message: Message) -> dict[str, Any]:
         "body": body,
         "msteams": {"width": "Full"},
     }
+
+
+def card(message: Message) -> dict[str, Any]:
+    """The Adaptive Card for a message, with its form inline when it has one; always
+    within Teams' size cap (MESSAGE_BUDGET, counted in UTF-8 and in UTF-16)."""
+    content = _card(message)
+    if message.form is not None and size(content) > CARD_BUDGET:
+        # Long earlier answers (a review reopened for editing): the longest are shown by
+        # their beginning until the card fits; each is kept unless a new one is typed.
+        longest = sorted(
+            (q for q in message.form.questions if isinstance(q, TextQuestion) and q.initial),
+            key=lambda q: len(q.initial or ""),
+            reverse=True,
+        )
+        withheld: set[str] = set()
+        for question in longest:
+            withheld.add(question.id)
+            content = _card(message, frozenset(withheld))
+            if size(content) <= CARD_BUDGET:
+                break
+    return _trimmed(content) if size(content) > CARD_BUDGET else content
+
+
+def _trimmed(content: dict[str, Any]) -> dict[str, Any]:
+    """A card still over the cap loses its last blocks (never its buttons), and says so."""
+    body = list(content["body"])
+    actions = [b for b in body if b.get("type") == "ActionSet"][-1:]
+    rest = [b for b in body if b not in actions]
+    note = _text_block(SHORTENED_MESSAGE, isSubtle=True)
+    while rest and size({**content, "body": [*rest, note, *actions]}) > CARD_BUDGET:
+        rest[-1:] = _shorter(rest[-1])
+    return {**content, "body": [*rest, note, *actions]}
+
+
+def _shorter(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """The element less its last fact or line; nothing once it has only one."""
+    facts = element.get("facts") or []
+    if len(facts) > 1:
+        return [{**element, "facts": facts[:-1]}]
+    lines = str(element.get("text", "")).split("\n")
+    if element.get("type") == "TextBlock" and len(lines) > 1:
+        return [{**element, "text": "\n".join(lines[:-1])}]
+    return []
 
 
 def form_card(form: Form) -> dict[str, Any]:
@@ -251,13 +351,26 @@ def _card_activity(content: dict[str, Any], summary: str) -> Activity:
     )
 
 
+def _fitted_text(text: str) -> str:
+    """Markdown within the cap: whole paragraphs (or lines) kept, then a clear word."""
+    if size(text) <= CARD_BUDGET:
+        return text
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if size("\n".join([*kept, line, "", SHORTENED_MESSAGE])) > CARD_BUDGET:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "", f"_{SHORTENED_MESSAGE}_"])
+
+
 def to_activity(message: Message) -> Activity:
     """One message activity: markdown text for plain replies, an Adaptive Card otherwise.
 
     A file attachment is not part of it: see `file_activities`.
     """
     if _is_plain(message):
-        return Activity(type=ActivityTypes.message, text=markdown(message), text_format="markdown")
+        text = _fitted_text(markdown(message))
+        return Activity(type=ActivityTypes.message, text=text, text_format="markdown")
     return _card_activity(card(message), message.summary)
 
 

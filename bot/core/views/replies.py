@@ -29,7 +29,7 @@ def forget_confirm(prompts: Prompts, alias: str, token: str) -> Message:
             p(line),
             Actions(
                 (
-                    Button("Delete for good", Action.CONFIRM_FORGET, token),
+                    Button("Delete for good", Action.CONFIRM_FORGET, token, destructive=True),
                     Button("Keep it", Action.CANCEL_FORGET, token, False),
                 )
             ),
