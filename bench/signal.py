@@ -49,7 +49,7 @@ class Tally:
     early: int = 0  # series with a drift nudge or watch note before the onset
     early_hit: int = 0  # ... of those, still a hit
     delays: list[int] | None = None
-    extra: int = 0  # drift nudges beyond the first within one episode (must be 0)
+    extra: int = 0  # drift nudges while drifting, other than at a new real drop (must be 0)
 
     def pct(self, n: int) -> str:
         return f"{100 * n / self.series:5.1f}%"
@@ -181,10 +181,13 @@ def _judge(kind: Kind, run: Run, level: Level, onset: int | None, tally: Tally) 
     tally.series += 1
     tally.nudged += bool(nudges)
     tally.watched += bool(watches)
-    was = False
-    for _t, n, _w, d in run.steps:
-        tally.extra += n and was
-        was = d
+    # A second drift nudge before re-arming is right only for a new fall: the true level a
+    # point or more below the previous session's.
+    was, before = False, None
+    for t, n, _w, d in run.steps:
+        fresh = before is not None and level(t) <= level(before) - 1
+        tally.extra += n and was and not fresh
+        was, before = d, t
     if onset is None:
         tally.hit += not nudges
         return

@@ -60,7 +60,10 @@ from typing import Any
 
 from bot.core.rubric import DriftParams
 
-STATE_VERSION = 2
+import os
+_NO_DEFER = bool(os.environ.get("NO_DEFER"))
+_ONB = float(os.environ.get("ONB", "0"))
+STATE_VERSION = 3
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 
@@ -120,7 +123,7 @@ class DriftState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DriftState:
-        if data.get("v") != STATE_VERSION:
+        if data.get("v") not in (2, STATE_VERSION):  # v2 is v3 without `floor`
             return _from_v1(data)
         base, base_n = data["base"]
         shift, shift_var, shift_base = data["shift"]
@@ -146,19 +149,29 @@ class DriftState:
 def _from_v1(data: Mapping[str, Any]) -> DriftState:
     """The state the old rule stored (overall scores, no item ratings).
 
-    Its baseline overall scores become the relationship's level, its episode stays open
-    (a relationship mid-episode stays mid-episode and is not nudged again for it), and the
-    items' own references are learned from the next sessions."""
+    Its baseline overall scores become the relationship's level, its running mean the
+    running shift, its episode stays open (a relationship mid-episode stays mid-episode and
+    is not nudged again for it, unless a fresh drop comes), and the items' own references
+    are learned from the next sessions."""
     baseline = [float(x) for x in data.get("baseline", ())]
     episode = data.get("episode")
+    start = sum(baseline) / len(baseline) if baseline else 0.0
+    shift = 4 * (float(data.get("ewma", start)) - start) if baseline else 0.0
     return DriftState(
         sessions=int(data.get("sessions", 0)),
-        base=points(sum(baseline) / len(baseline)) if baseline else 0.0,
+        base=points(start) if baseline else 0.0,
         base_n=3 * len(baseline),  # three items a session stood behind each old score
+        shift=shift,
+        shift_var=_V1_SHIFT_VAR if baseline else 0.0,
         ceiling=bool(baseline) and min(baseline) >= 1.0,
         episode=f"{DRIFT}:{episode}" if isinstance(episode, str) else None,
         calm=int(data.get("calm", 0)),
     )
+
+
+# The old rule kept no variance: that of a running mean of 3-item check-ins (lambda 0.4,
+# noise 0.45) once settled, lambda / (2 - lambda) * noise^2 / 3.
+_V1_SHIFT_VAR = 0.25 * 0.45**2 / 3
 
 
 @dataclass(frozen=True)
@@ -218,22 +231,42 @@ def _session(
     )
 
 
+def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
+    """A drop: at least `fall_points` below where the relationship stood, and reliably more
+    than a dip of `dip_points`. It stood at its start or, during a drift episode, at the
+    lower of its start and its running level: so a fresh fall after a slower decline or a
+    false alarm had calmed is a new drop."""
+    ref = min(0.0, s.shift) if s.drifting else 0.0
+    fall = x.d - ref
+    var = x.var + (s.shift_var if ref < 0 else 0.0)
+    return fall <= -p.fall_points and fall + p.dip_points <= -p.z * math.sqrt(var)
+
+
 def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float) -> list[str]:
     """The signals this session raises, strongest first."""
     found: list[str] = []
+    band = points(p.cutoff)
     if s.sessions == 0:
-        return [CUTOFF] if x.mean < points(p.cutoff) else []
+        return [CUTOFF] if x.mean < band else []
     low = x.d <= -p.watch_points and x.d / math.sqrt(x.var) <= -p.z
-    # A drop must be big, and reliably bigger than a watch-size dip: early on, when items are
-    # compared with a base of a few ratings, that takes a larger fall.
-    if low and x.d <= -p.fall_points and x.d + p.watch_points <= -p.z * math.sqrt(x.var):
+    # During a drift episode only after a session that was not low: while it keeps falling
+    # (a decline, a drop that stays down) it is the same episode.
+    if low and _fell(p, s, x) and not (s.drifting and s.low):
         found.append(DROP)
     if low and s.low:
         found.append(FALL)
+    # One low session is a watch note at most unless it is a drop: if its dip alone is what
+    # takes the running level past the trend or into the band, the next session decides.
+    single = low and not s.low and not _NO_DEFER and x.on_base >= _ONB
     # Sustained: it was already half-way down before this session, so one dip is not a trend.
-    if shift <= -p.trend_points and shift / sd <= -p.z and s.shift <= -p.trend_points / 2:
+    if (
+        shift <= -p.trend_points
+        and shift / sd <= -p.z
+        and s.shift <= -p.trend_points / 2
+        and not single
+    ):
         found.append(TREND)
-    if s.base + shift < points(p.cutoff):
+    if s.base + shift < band and (not single or s.base + s.shift < band):
         found.append(CUTOFF)
     if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
@@ -307,7 +340,9 @@ def _episode(
 ) -> tuple[str | None, int, bool, bool]:
     """The episode after this session, its calm count, and whether to nudge or to note."""
     episode, calm = before.episode, before.calm
-    if drift_rule and not before.drifting:
+    # A drop during a drift episode is a fresh fall below where it stood (see `_signals`):
+    # it ends that episode and opens its own, so it is nudged too.
+    if drift_rule and (not before.drifting or drift_rule == DROP):
         return f"{DRIFT}:{drift_rule}", 0, True, False
     if watch_reason and episode is None:
         return f"{WATCH}:{watch_reason}", 0, False, True
