@@ -60,9 +60,6 @@ from typing import Any
 
 from bot.core.rubric import DriftParams
 
-import os
-_NO_DEFER = bool(os.environ.get("NO_DEFER"))
-_ONB = float(os.environ.get("ONB", "0"))
 STATE_VERSION = 3
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
@@ -248,22 +245,26 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
     band = points(p.cutoff)
     if s.sessions == 0:
         return [CUTOFF] if x.mean < band else []
-    low = x.d <= -p.watch_points and x.d / math.sqrt(x.var) <= -p.z
-    # During a drift episode only after a session that was not low: while it keeps falling
-    # (a decline, a drop that stays down) it is the same episode.
+    z = x.d / math.sqrt(x.var)
+    low = x.d <= -p.watch_points and z <= -p.z
+    # During a drift episode a drop counts only after a session that was not low: while it
+    # keeps falling (a decline, a drop that stays down) it is the same episode.
     if low and _fell(p, s, x) and not (s.drifting and s.low):
         found.append(DROP)
-    if low and s.low:
+    # The dip was not made up: the session after it is reliably down too.
+    if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
         found.append(FALL)
-    # One low session is a watch note at most unless it is a drop: if its dip alone is what
-    # takes the running level past the trend or into the band, the next session decides.
-    single = low and not s.low and not _NO_DEFER and x.on_base >= _ONB
+    # One low session is a watch note at most unless it is a drop. Read mostly against
+    # contrasts not known yet, its dip alone may not take the running level past the trend
+    # or into the band; nor may what it left in the running level once it is made up.
+    single = low and not s.low and x.on_base >= p.unknown_share
+    made_up = s.low and not low
     # Sustained: it was already half-way down before this session, so one dip is not a trend.
     if (
         shift <= -p.trend_points
         and shift / sd <= -p.z
         and s.shift <= -p.trend_points / 2
-        and not single
+        and not (single or made_up)
     ):
         found.append(TREND)
     if s.base + shift < band and (not single or s.base + s.shift < band):

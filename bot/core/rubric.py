@@ -83,6 +83,7 @@ class DriftParams:
     watch_points: float
     fall_points: float
     dip_points: float
+    unknown_share: float
     trend_points: float
     rearm_points: float
     rearm_sessions: int
@@ -296,6 +297,7 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
         "watch_points",
         "fall_points",
         "dip_points",
+        "unknown_share",
         "trend_points",
         "rearm_points",
         "rearm_sessions",
@@ -331,6 +333,7 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
         watch_points=watch,
         fall_points=fall,
         dip_points=dip,
+        unknown_share=d.number("unknown_share", lambda x: 0 <= x <= 1, unit),
         trend_points=point("trend_points"),
         rearm_points=point("rearm_points"),
         rearm_sessions=d.integer("rearm_sessions", 1, 20),
