@@ -60,7 +60,7 @@ from typing import Any
 
 from bot.core.rubric import DriftParams
 
-STATE_VERSION = 3
+STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 
@@ -120,7 +120,7 @@ class DriftState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DriftState:
-        if data.get("v") not in (2, STATE_VERSION):  # v2 is v3 without `floor`
+        if data.get("v") != STATE_VERSION:
             return _from_v1(data)
         base, base_n = data["base"]
         shift, shift_var, shift_base = data["shift"]
