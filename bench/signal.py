@@ -343,6 +343,10 @@ SWEEP = (
     "trend_points=0.7",
     "fall_points=1.0",
     "fall_points=1.5",
+    "dip_points=0.75",
+    "dip_points=1.25",
+    "unknown_share=0.0",
+    "unknown_share=1.0",
     "watch_points=0.5",
     "watch_points=1.0",
     "baseline_sessions=2",
@@ -364,6 +368,7 @@ SWEPT = (
     "decline 0.35/session",
     "drop 1.5, recovers",
     "drop 2, recovers",
+    "drop 2, blip",
 )
 
 

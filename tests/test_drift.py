@@ -215,12 +215,26 @@ def test_one_drift_nudge_per_episode_and_never_two_messages(rows: list) -> None:
         was_drifting = v.drifting
 
 
-def test_the_harness_scores_the_new_model_above_the_old_on_stable_series() -> None:
+def test_the_harness_scores_the_new_model_above_the_old_and_reports_every_target() -> None:
     rows = signal.run(series=300, seed=3)
     stable = next(r for r in rows if r[0].name == "stable 12, 20% off")
     _, new, old = stable
     assert new.nudged * 2 < old.nudged
-    assert all(new.extra == 0 for _, new, _ in rows)  # one drift nudge per episode
+    names = {kind.name for kind, _, _ in rows}
+    for _, pooled, _, _ in signal.TARGETS:
+        assert pooled is None or set(pooled) <= names  # each target measures kinds that ran
+    table = signal.targets(rows)
+    assert len(table) == 1 + len(signal.TARGETS)
+    assert all(line.split()[-2] in ("ok", "MISS") or "-" in line for line in table[1:])
+
+
+def test_a_dip_is_judged_against_the_same_series_without_it() -> None:
+    series = [(1, {"a": 4, "b": 3}), (2, {"a": 3, "b": 2}), (3, {"a": 4, "b": 5})]
+    assert signal._undipped(series, 2) == [
+        (1, {"a": 4, "b": 3}),
+        (2, {"a": 4, "b": 3}),
+        (3, {"a": 4, "b": 5}),
+    ]
 
 
 def test_a_fresh_drop_before_the_episode_re_armed_is_nudged_again() -> None:
