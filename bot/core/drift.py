@@ -23,8 +23,11 @@ strays a point now and then. So this model works in rating points, item by item:
 Signals on each session (after the first):
 
 - ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session.
-- ``drop``:  a low session at least ``fall_points`` down: drift at once.
-- ``fall``:  a second low session in a row (the dip was not made up): drift.
+- ``drop``:  a low session at least ``fall_points`` below where the relationship stood, and
+  reliably more than a dip of ``dip_points``: drift at once. It stood at its start; during
+  a drift episode, at the lower of its start and its running level, after a session that
+  was not low (a fresh drop: it opens a new episode and is nudged too).
+- ``fall``:  the session after a low one is reliably down too (the dip was not made up).
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
@@ -32,6 +35,11 @@ Signals on each session (after the first):
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
   start says little about the level (ratings cannot go higher), so the relationship is
   measured from this session on.
+
+One session alone is a drift nudge only as a ``drop``: a first low session read mostly
+against contrasts not known yet (``unknown_share`` of its weight) does not start a trend
+or reach the band, and what a low session left in the shift does not start a trend on the
+session that makes it up. So a one-point dip of every item is a watch note at most.
 
 A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
 (without a drift rule) opens a watch episode and sends one softer watch note. An episode
