@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
+import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import signal
 from bot.core.drift import DriftState, DriftVerdict, replay, step
-from bot.core.rubric import load_rubric
+from bot.core.rubric import DEFAULT_PATH, RubricError, load_rubric, parse_rubric
 from bot.core.scoring import rotation
 
 RUBRIC = load_rubric()
@@ -135,9 +139,44 @@ def test_the_old_rules_state_is_read_and_stays_mid_episode() -> None:
     assert state.drifting and state.base == 4.0
     state, verdict = step(PARAMS, state, sessions(2, start=7)[0], GROUP_OF)
     assert verdict.drifting and not verdict.nudge  # this episode was nudged already
-    calm = DriftState.from_dict({**old, "episode": None})
+    # Its running mean becomes the running shift: armed at its baseline, it stays quiet.
+    calm = DriftState.from_dict({**old, "episode": None, "ewma": 0.75})
     _, verdict = step(PARAMS, calm, sessions(4, start=7)[0], GROUP_OF)
     assert not verdict.drifting and not verdict.watch
+    # Mid-episode, back near its start, a fresh drop is still nudged.
+    state = DriftState.from_dict({**old, "ewma": 0.7})
+    state, verdict = step(PARAMS, state, sessions(4, start=7)[0], GROUP_OF)
+    assert verdict.drifting and not verdict.nudge
+    _, verdict = step(PARAMS, state, sessions(1, start=8)[0], GROUP_OF)
+    assert verdict.nudge and verdict.rule == "drop"
+
+
+# What the previous release stored after 4, 4, 4, 4, 4, 4, 4 and a fall to 1 (a drop episode).
+V2_MID_DROP = {
+    "v": 2,
+    "sessions": 8,
+    "base": [4.0, 9],
+    "items": {
+        **{c.id: [4.0, 2] for c in RUBRIC.contrasts},
+        **{k: [3.1, 2] for k in ("power_with", "getting_acquainted", "being_involved")},
+    },
+    "groups": {g: [-2.888026, 2.45801] for g in ("perspectives", "power", "problem_solving")},
+    "shift": [-1.2, 0.034807, 0.23758],
+    "low": True,
+    "ceiling": False,
+    "episode": "drift:drop",
+    "calm": 0,
+}
+
+
+def test_a_state_stored_by_the_previous_release_stays_mid_episode() -> None:
+    state = DriftState.from_dict(V2_MID_DROP)
+    assert state.drifting and state.base == 4.0 and state.shift == -1.2
+    _, verdict = step(PARAMS, state, sessions(1, start=9)[0], GROUP_OF)
+    assert verdict.drifting and not verdict.nudge  # the same drop: not nudged again
+    for n in range(9, 13):  # back at its level: the episode ends, as before
+        state, verdict = step(PARAMS, state, sessions(4, start=n)[0], GROUP_OF)
+    assert not verdict.drifting and not state.drifting
 
 
 @given(st.integers(3, 5), st.integers(2, 30))
@@ -168,15 +207,82 @@ def test_one_drift_nudge_per_episode_and_never_two_messages(rows: list) -> None:
         if v.overall is None:
             assert not v.nudge and not v.watch and v.drifting == was_drifting
             continue
-        assert v.nudge == (v.drifting and not was_drifting)
+        # A nudge opens each drift episode; while one is open, only a fresh drop below where
+        # it stood opens the next (and is nudged): a decline or a trend never nudges twice.
+        assert v.nudge == (v.drifting and not was_drifting) or (v.nudge and v.rule == "drop")
         assert not (v.nudge and v.watch)
         assert (v.rule is not None) == v.drifting
         was_drifting = v.drifting
 
 
-def test_the_harness_scores_the_new_model_above_the_old_on_stable_series() -> None:
+def test_the_harness_scores_the_new_model_above_the_old_and_reports_every_target() -> None:
     rows = signal.run(series=300, seed=3)
     stable = next(r for r in rows if r[0].name == "stable 12, 20% off")
     _, new, old = stable
     assert new.nudged * 2 < old.nudged
-    assert all(new.extra == 0 for _, new, _ in rows)  # one drift nudge per episode
+    names = {kind.name for kind, _, _ in rows}
+    for _, pooled, _, _ in signal.TARGETS:
+        assert pooled is None or set(pooled) <= names  # each target measures kinds that ran
+    table = signal.targets(rows)
+    assert len(table) == 1 + len(signal.TARGETS)
+    assert all(line.split()[-2] in ("ok", "MISS") or "-" in line for line in table[1:])
+
+
+def test_a_dip_is_judged_against_the_same_series_without_it() -> None:
+    series = [(1, {"a": 4, "b": 3}), (2, {"a": 3, "b": 2}), (3, {"a": 4, "b": 5})]
+    assert signal._undipped(series, 2) == [
+        (1, {"a": 4, "b": 3}),
+        (2, {"a": 4, "b": 3}),
+        (3, {"a": 4, "b": 5}),
+    ]
+
+
+def test_a_fresh_drop_before_the_episode_re_armed_is_nudged_again() -> None:
+    # Two low sessions open a drift episode; one session back up does not end it yet; then a
+    # sudden fall far below where it stood is a new drift, nudged, though the first is open.
+    verdicts = judge(4, 4, 4, 4, 4, 4, 3, 3, 4, 1, 1)
+    assert nudged(verdicts) == [8, 10]
+    assert verdicts[8].drifting and verdicts[9].rule == "drop"
+    assert not verdicts[10].nudge and verdicts[10].drifting  # it stays down: the same episode
+
+
+def test_a_steep_decline_is_one_episode() -> None:
+    verdicts = judge(5, 5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1)
+    assert len(nudged(verdicts)) == 1
+
+
+def test_one_low_session_read_against_new_contrasts_is_only_a_watch_note() -> None:
+    # A one-point dip of every item at session 4, whose contrasts are all rated for the first
+    # time, after a start whose contrasts sat a little lower each session.
+    series = [
+        {cid: v for cid in ids}
+        for ids, v in zip(
+            (sessions(0, 0, 0, 0)[n].keys() for n in range(4)), (5, 5, 4, 3), strict=True
+        )
+    ]
+    verdicts = replay(PARAMS, series, GROUP_OF)[1]
+    assert not any(v.nudge for v in verdicts)
+
+
+RAW: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("dip_points", 0, "drift.dip_points: must be greater than 0 and at most fall_points"),
+        ("dip_points", 2, "drift.dip_points: must be greater than 0 and at most fall_points"),
+        ("unknown_share", 1.5, "drift.unknown_share: must be between 0 and 1"),
+        ("unknown_share", None, "drift.unknown_share: must be a number"),
+    ],
+)
+def test_a_wrong_drift_parameter_stops_start_up_and_is_named(
+    key: str, value: object, message: str
+) -> None:
+    data = copy.deepcopy(RAW)
+    data["drift"][key] = value
+    with pytest.raises(RubricError, match=message):
+        parse_rubric(data)
+    del data["drift"][key]
+    with pytest.raises(RubricError, match=f"drift.{key}: missing"):
+        parse_rubric(data)

@@ -23,8 +23,11 @@ strays a point now and then. So this model works in rating points, item by item:
 Signals on each session (after the first):
 
 - ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session.
-- ``drop``:  a low session at least ``fall_points`` down: drift at once.
-- ``fall``:  a second low session in a row (the dip was not made up): drift.
+- ``drop``:  a low session at least ``fall_points`` below where the relationship stood, and
+  reliably more than a dip of ``dip_points``: drift at once. It stood at its start; during
+  a drift episode, at the lower of its start and its running level, after a session that
+  was not low (a fresh drop: it opens a new episode and is nudged too).
+- ``fall``:  the session after a low one is reliably down too (the dip was not made up).
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
@@ -32,6 +35,11 @@ Signals on each session (after the first):
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
   start says little about the level (ratings cannot go higher), so the relationship is
   measured from this session on.
+
+One session alone is a drift nudge only as a ``drop``: a first low session read mostly
+against contrasts not known yet (``unknown_share`` of its weight) does not start a trend
+or reach the band, and what a low session left in the shift does not start a trend on the
+session that makes it up. So a one-point dip of every item is a watch note at most.
 
 A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
 (without a drift rule) opens a watch episode and sends one softer watch note. An episode
@@ -146,19 +154,29 @@ class DriftState:
 def _from_v1(data: Mapping[str, Any]) -> DriftState:
     """The state the old rule stored (overall scores, no item ratings).
 
-    Its baseline overall scores become the relationship's level, its episode stays open
-    (a relationship mid-episode stays mid-episode and is not nudged again for it), and the
-    items' own references are learned from the next sessions."""
+    Its baseline overall scores become the relationship's level, its running mean the
+    running shift, its episode stays open (a relationship mid-episode stays mid-episode and
+    is not nudged again for it, unless a fresh drop comes), and the items' own references
+    are learned from the next sessions."""
     baseline = [float(x) for x in data.get("baseline", ())]
     episode = data.get("episode")
+    start = sum(baseline) / len(baseline) if baseline else 0.0
+    shift = 4 * (float(data.get("ewma", start)) - start) if baseline else 0.0
     return DriftState(
         sessions=int(data.get("sessions", 0)),
-        base=points(sum(baseline) / len(baseline)) if baseline else 0.0,
+        base=points(start) if baseline else 0.0,
         base_n=3 * len(baseline),  # three items a session stood behind each old score
+        shift=shift,
+        shift_var=_V1_SHIFT_VAR if baseline else 0.0,
         ceiling=bool(baseline) and min(baseline) >= 1.0,
         episode=f"{DRIFT}:{episode}" if isinstance(episode, str) else None,
         calm=int(data.get("calm", 0)),
     )
+
+
+# The old rule kept no variance: that of a running mean of 3-item check-ins (lambda 0.4,
+# noise 0.45) once settled, lambda / (2 - lambda) * noise^2 / 3.
+_V1_SHIFT_VAR = 0.25 * 0.45**2 / 3
 
 
 @dataclass(frozen=True)
@@ -218,22 +236,46 @@ def _session(
     )
 
 
+def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
+    """A drop: at least `fall_points` below where the relationship stood, and reliably more
+    than a dip of `dip_points`. It stood at its start or, during a drift episode, at the
+    lower of its start and its running level: so a fresh fall after a slower decline or a
+    false alarm had calmed is a new drop."""
+    ref = min(0.0, s.shift) if s.drifting else 0.0
+    fall = x.d - ref
+    var = x.var + (s.shift_var if ref < 0 else 0.0)
+    return fall <= -p.fall_points and fall + p.dip_points <= -p.z * math.sqrt(var)
+
+
 def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float) -> list[str]:
     """The signals this session raises, strongest first."""
     found: list[str] = []
+    band = points(p.cutoff)
     if s.sessions == 0:
-        return [CUTOFF] if x.mean < points(p.cutoff) else []
-    low = x.d <= -p.watch_points and x.d / math.sqrt(x.var) <= -p.z
-    # A drop must be big, and reliably bigger than a watch-size dip: early on, when items are
-    # compared with a base of a few ratings, that takes a larger fall.
-    if low and x.d <= -p.fall_points and x.d + p.watch_points <= -p.z * math.sqrt(x.var):
+        return [CUTOFF] if x.mean < band else []
+    z = x.d / math.sqrt(x.var)
+    low = x.d <= -p.watch_points and z <= -p.z
+    # During a drift episode a drop counts only after a session that was not low: while it
+    # keeps falling (a decline, a drop that stays down) it is the same episode.
+    if low and _fell(p, s, x) and not (s.drifting and s.low):
         found.append(DROP)
-    if low and s.low:
+    # The dip was not made up: the session after it is reliably down too.
+    if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
         found.append(FALL)
+    # One low session is a watch note at most unless it is a drop. Read mostly against
+    # contrasts not known yet, its dip alone may not take the running level past the trend
+    # or into the band; nor may what it left in the running level once it is made up.
+    single = low and not s.low and x.on_base >= p.unknown_share
+    made_up = s.low and not low
     # Sustained: it was already half-way down before this session, so one dip is not a trend.
-    if shift <= -p.trend_points and shift / sd <= -p.z and s.shift <= -p.trend_points / 2:
+    if (
+        shift <= -p.trend_points
+        and shift / sd <= -p.z
+        and s.shift <= -p.trend_points / 2
+        and not (single or made_up)
+    ):
         found.append(TREND)
-    if s.base + shift < points(p.cutoff):
+    if s.base + shift < band and (not single or s.base + s.shift < band):
         found.append(CUTOFF)
     if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
@@ -307,7 +349,9 @@ def _episode(
 ) -> tuple[str | None, int, bool, bool]:
     """The episode after this session, its calm count, and whether to nudge or to note."""
     episode, calm = before.episode, before.calm
-    if drift_rule and not before.drifting:
+    # A drop during a drift episode is a fresh fall below where it stood (see `_signals`):
+    # it ends that episode and opens its own, so it is nudged too.
+    if drift_rule and (not before.drifting or drift_rule == DROP):
         return f"{DRIFT}:{drift_rule}", 0, True, False
     if watch_reason and episode is None:
         return f"{WATCH}:{watch_reason}", 0, False, True

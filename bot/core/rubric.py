@@ -82,6 +82,8 @@ class DriftParams:
     lam: float
     watch_points: float
     fall_points: float
+    dip_points: float
+    unknown_share: float
     trend_points: float
     rearm_points: float
     rearm_sessions: int
@@ -294,6 +296,8 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
         "lambda",
         "watch_points",
         "fall_points",
+        "dip_points",
+        "unknown_share",
         "trend_points",
         "rearm_points",
         "rearm_sessions",
@@ -313,6 +317,11 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
     fall = d.number(
         "fall_points", lambda x: watch <= x <= 4, f"must be from watch_points ({watch:g}) to 4"
     )
+    dip = d.number(
+        "dip_points",
+        lambda x: 0 < x <= fall,
+        f"must be greater than 0 and at most fall_points ({fall:g})",
+    )
     return DriftParams(
         cutoff=cutoff,
         noise=point("noise"),
@@ -323,6 +332,8 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
         lam=d.number("lambda", lambda x: 0 < x <= 1, unit),
         watch_points=watch,
         fall_points=fall,
+        dip_points=dip,
+        unknown_share=d.number("unknown_share", lambda x: 0 <= x <= 1, unit),
         trend_points=point("trend_points"),
         rearm_points=point("rearm_points"),
         rearm_sessions=d.integer("rearm_sessions", 1, 20),
