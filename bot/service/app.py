@@ -17,6 +17,7 @@ from bot.core.messages import Action, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
 from bot.service import away, checkins, due, metrics
+from bot.service import client as client_side
 from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.context import Context
@@ -27,7 +28,7 @@ from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
-HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS}
+HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS, **client_side.HANDLERS}
 
 
 class Rapport:
@@ -147,14 +148,16 @@ def sealer_for(settings: Settings) -> TextCipher | PlainText | None:
 
 
 async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
+    store, rubric = Store(redis, sealer_for(settings)), load_rubric(settings.rubric_path)
     ctx = Context(
-        store=Store(redis, sealer_for(settings)),
+        store=store,
         queue=DueQueue(redis, lease_seconds=settings.lease_seconds),
-        rubric=load_rubric(settings.rubric_path),
+        rubric=rubric,
         prompts=load_prompts(settings.prompts_dir),
         clock=clock,
         prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
         retention_days=settings.retention_days,
         dispatch_concurrency=settings.dispatch_concurrency,
+        client=client_side.make(store, rubric, settings.prompts_dir, settings),
     )
     return Rapport(ctx)

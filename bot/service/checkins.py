@@ -24,6 +24,7 @@ from bot.core.models import (
 from bot.core.reviews import ReviewDue, due_review
 from bot.core.schedule import iso_week, plan_of
 from bot.core.scoring import Scores, rotation, score
+from bot.service import client as client_side
 from bot.service.api import Actor, Submitted
 from bot.service.context import Context
 
@@ -91,20 +92,24 @@ def form_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Form:
 
 
 def prompt_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Message:
-    return views.checkin_prompt(ctx.prompts, rel, checkin, form_for(ctx, rel, checkin))
+    prompt = views.checkin_prompt(ctx.prompts, rel, checkin, form_for(ctx, rel, checkin))
+    return client_side.with_link(ctx, rel, checkin, prompt)  # client ratings on: the link
 
 
 async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     """DM the check-in (or review) and plan its reminder and its 'missed'."""
     notifier = ctx.notifier(rel.tenant)
-    ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
+    prompt = prompt_for(ctx, rel, checkin)
+    ref = await notifier.send(await ctx.recipient(rel), prompt)
     week = iso_week(ctx.now())
+    links = client_side.link_for(ctx, rel, checkin) is not None  # counted for the digest
+
+    def count(a: Aggregate) -> Aggregate:
+        a = replace(a, sent=a.sent + 1).count(week, sent=1)
+        return a.count(iso_week(checkin.session_at), client_links=1) if links else a
+
     await ctx.store.change_checkin_and_aggregate(
-        rel.tenant,
-        rel.id,
-        checkin.number,
-        lambda c: replace(c, message_ref=ref),
-        lambda a: replace(a, sent=a.sent + 1).count(week, sent=1),
+        rel.tenant, rel.id, checkin.number, lambda c: replace(c, message_ref=ref), count
     )
     await plan_followups(ctx, rel, checkin)
 
@@ -290,6 +295,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         followups.append(
             views.watch_note(ctx.rubric, ctx.prompts, rel, verdict.reason, verdict.group)
         )
+    followups += await client_side.after_checkin(ctx, rel, after, agg.recent)
     rel = await _after_answer(ctx, rel, after)
     opened = await review_if_due(ctx, rel)
     if opened:

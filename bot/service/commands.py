@@ -14,6 +14,7 @@ from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
 from bot.service import checkins, digests
+from bot.service import client as client_side
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.service.due import plan_calendar_review, plan_next, session_job
@@ -50,20 +51,22 @@ def upcoming(rel: Relationship, now: datetime) -> datetime | None:
     return None
 
 
-def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
+def overview(ctx: Context, rel: Relationship, agg, series=None) -> views.Overview:
     now = ctx.now()
     nxt = upcoming(rel, now) if rel.status == ACTIVE else None
     first = timeline.next_planned(rel.timeline, plan_of(rel)) if rel.status == ACTIVE else None
     waiting = first.at if first and first.at < now else None
     outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
-    return views.Overview(rel, agg, nxt, outlook, waiting)
+    words = ctx.client.words if ctx.client else None
+    return views.Overview(rel, agg, nxt, outlook, waiting, series, words)
 
 
 async def overviews(ctx: Context, actor: Actor) -> list[views.Overview]:
     rels = await ctx.store.relationships_of(actor.tenant, actor.user)
     rels.sort(key=lambda r: (r.status == CLOSED, r.alias.casefold()))
     aggs = await ctx.store.aggregates(actor.tenant, [r.id for r in rels])
-    return [overview(ctx, r, a) for r, a in zip(rels, aggs, strict=True)]
+    series = await client_side.series_of(ctx, rels)
+    return [overview(ctx, r, a, s) for r, a, s in zip(rels, aggs, series, strict=True)]
 
 
 def _first_session(cmd: c.Add, now_local: datetime) -> datetime | None:
@@ -91,6 +94,7 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         cadence_monthly=bool(cmd.cadence and cmd.cadence.monthly),
         first_session=first,
         length_minutes=cmd.length_minutes,
+        client=cmd.client and client_side.side(ctx).signer is not None,
     )
     rel, counted = _under_way(rel, cmd, now)
     if not await ctx.store.add(rel, c.alias_key(cmd.alias)):
@@ -115,7 +119,7 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
     else:
         pieces.append(("added_open", {}))
     await plan_calendar_review(ctx, rel)
-    return views.compose(ctx.prompts, *pieces)
+    return client_side.added(ctx, views.compose(ctx.prompts, *pieces), cmd.client)
 
 
 def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationship, int]:
@@ -177,7 +181,8 @@ async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> 
     if isinstance(rel, Message):
         return rel
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
-    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg))
+    (series,) = await client_side.series_of(ctx, [rel])
+    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg, series))
 
 
 async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: Place) -> Message:
@@ -361,7 +366,13 @@ async def export(ctx: Context, actor: Actor, _cmd: c.Export, _place: Place) -> M
     }
     for rel in await ctx.store.relationships_of(actor.tenant, actor.user):
         entries = await ctx.store.checkins(actor.tenant, rel.id)
-        data["relationships"].append({**rel.to_dict(), "checkins": [e.to_dict() for e in entries]})
+        data["relationships"].append(
+            {
+                **rel.to_dict(),
+                "checkins": [e.to_dict() for e in entries],
+                "client_answers": await client_side.export(ctx, rel),
+            }
+        )
     body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
     return views.export_message(ctx.prompts, "rapport-export.json", body)
 
@@ -385,6 +396,7 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
+    await client_side.forget(ctx, rel)  # the client's answers first: keyed by check-in number
     await ctx.store.forget(rel, c.alias_key(rel.alias))
     await ctx.queue.purge(rel.id)
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core import worktime
 from bot.core.clock import Clock
@@ -31,6 +32,7 @@ class Context:
     retention_days: int | None = None
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    client: Any = None  # service.client.ClientSide: the client's side (set up by build)
 
     def now(self) -> datetime:
         return self.clock.now()

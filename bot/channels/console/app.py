@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
 
-from bot.channels.console import render
+from bot.channels.console import client, render
 from bot.core.clock import ManualClock
 from bot.core.messages import Action, Button, Form, Message, RatingQuestion
 from bot.service.api import Actor, Place, Recipient
@@ -101,6 +101,7 @@ class Console:
         self.quiet = False
         self.buttons: dict[int, Button] = {}
         self.form: Form | None = None
+        self.client_url: str | None = None  # a client's page opened to answer as the client
         self.autopilots: dict[str, Autopilot] = {}
         self.notifier = ConsoleNotifier(self)
         rapport.register("console", self.notifier)
@@ -205,7 +206,11 @@ class Console:
                 ["There is no such button. Right form: `press <n>` (n from a → press n hint)."]
             )
             return
+        if button.action == render.CLIENT_PAGE:
+            await client.open_page(self, button.value)
+            return
         if button.action == Action.OPEN_FORM:
+            self.client_url = None
             opened = await self.rapport.open_form(self.actor(), button.value)
             if isinstance(opened, Form):
                 self.form = opened
@@ -216,6 +221,9 @@ class Console:
         self.show(self.lines(await self.rapport.button(self.actor(), button.action, button.value)))
 
     async def answer(self, rest: str) -> None:
+        if self.client_url is not None:
+            await client.answer(self, rest)
+            return
         if self.form is None:
             self.show(["No check-in is open. Press its [Check in] button first: `press <n>`."])
             return

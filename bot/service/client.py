@@ -1,0 +1,362 @@
+"""The client's side, each use case once: turning it on, the link in a check-in, the page
+(open, submit), the message that brings an answer, the gap after a check-in, export,
+forget and retention."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core import client as core
+from bot.core import commands as c
+from bot.core import timeline, views
+from bot.core.client import ClientAnswer, ClientPoint, ClientSeries, ClientWords, LinkClaims
+from bot.core.messages import Message, Paragraph, Span
+from bot.core.models import SESSION, CheckIn, Relationship, Summary
+from bot.core.rubric import DriftParams, Rubric
+from bot.core.schedule import iso_week, local
+from bot.core.signed import BadToken, ExpiredToken, Signer, expires_at
+from bot.core.views import client as client_views
+from bot.service.api import Actor, Place
+from bot.service.context import Context
+from bot.store.client import ClientStore
+from bot.store.queue import Job
+
+log = logging.getLogger(__name__)
+
+PATH = "/client/"  # + token: the client's page (bot/channels/clientpage)
+FORM_HOURS = 12  # a page's form (its CSRF token) is good for this long
+# Requests per window (RATE_WINDOW seconds) to client pages: per link and per address.
+RATE_WINDOW = 600
+PER_TOKEN, PER_ADDRESS = 30, 120
+
+
+@dataclass(frozen=True)
+class ClientSide:
+    """What the client's side works with, made once at start-up."""
+
+    words: ClientWords
+    params: DriftParams
+    groups: Mapping[str, str]
+    store: ClientStore
+    public_url: str
+    link_days: int
+    signer: Signer | None = field(default=None, repr=False)  # None: no secret, no links
+
+
+def make(store: Any, rubric: Rubric, prompts_dir: Any, settings: Any) -> ClientSide:
+    """Built in service/app.py's `build`; checks prompts/client.yaml against the rubric."""
+    secret = settings.link_secret
+    return ClientSide(
+        words=core.load_client_words(rubric, prompts_dir),
+        params=rubric.client_drift or rubric.drift,
+        groups=core.group_of(rubric),
+        store=ClientStore(store),
+        public_url=settings.public_url.rstrip("/"),
+        link_days=settings.client_link_days,
+        signer=Signer(secret) if secret else None,
+    )
+
+
+def side(ctx: Context) -> ClientSide:
+    if ctx.client is None:
+        raise RuntimeError("the client's side was not set up (service.app.build does it)")
+    return ctx.client
+
+
+# --- turning it on ----------------------------------------------------------------------
+async def toggle(ctx: Context, actor: Actor, cmd: c.ClientRatings, _place: Place) -> Message:
+    from bot.service.commands import find_open  # noqa: PLC0415 - commands imports this module
+
+    cs = side(ctx)
+    rel = await find_open(ctx, actor, cmd.alias)
+    if isinstance(rel, Message):
+        return rel
+    if cmd.on and cs.signer is None:
+        return views.error(cs.words.say("no_secret"))
+    if rel.client == cmd.on:
+        return _reply(cs, "on_already" if cmd.on else "off_already", alias=rel.alias)
+    await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, client=cmd.on))
+    return _reply(cs, "on" if cmd.on else "off", alias=rel.alias)
+
+
+def _reply(cs: ClientSide, key: str, **values: object) -> Message:
+    line = cs.words.say(key, **values)
+    return Message(summary=line, blocks=(Paragraph((Span(line),)),))
+
+
+def added(ctx: Context, message: Message, on: bool) -> Message:
+    """`add ... client=on`: the reply says so (or why there will be no links)."""
+    if not on:
+        return message
+    cs = side(ctx)
+    line = cs.words.say("no_secret") if cs.signer is None else cs.words.say("on", alias="it")
+    return replace(message, blocks=(*message.blocks, Paragraph((Span(line),))))
+
+
+# --- the link -----------------------------------------------------------------------------
+def expires(cs: ClientSide, checkin: CheckIn) -> datetime:
+    return checkin.created + timedelta(days=cs.link_days)
+
+
+def link_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> str | None:
+    """The client's link for a session's check-in (the same every time it is rendered)."""
+    cs = side(ctx)
+    if not rel.client or checkin.kind != SESSION or cs.signer is None:
+        return None
+    at = timeline.held_with(rel.timeline, checkin.number)
+    when = at.at if at else checkin.session_at
+    claims = LinkClaims(rel.tenant, rel.id, checkin.number, int(when.timestamp()))
+    token = cs.signer.sign(core.LINK_PURPOSE, claims.to_claims(), expires(cs, checkin))
+    return f"{cs.public_url}{PATH}{token}"
+
+
+def with_link(ctx: Context, rel: Relationship, checkin: CheckIn, message: Message) -> Message:
+    url = link_for(ctx, rel, checkin)
+    if url is None:
+        return message
+    cs = side(ctx)
+    return client_views.with_link(
+        cs.words, message, url, checkin.session, expires(cs, checkin), rel.tz
+    )
+
+
+# --- the page -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Closed:
+    """The link does not open a page: 404 (unknown, forged, altered) or 410 (closed)."""
+
+    status: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """The client's page for one session (it names no one)."""
+
+    claims: LinkClaims
+    day: str  # "Tue 17 Mar"
+    until: str  # when the link closes, "Tue 24 Mar"
+    answer: ClientAnswer | None
+    comment_kept: bool  # False: no encryption key, so a comment would not be stored
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)  # as submitted
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Thanks:
+    until: str
+
+
+async def _resolve(ctx: Context, token: str) -> tuple[Relationship, LinkClaims, datetime] | Closed:
+    cs = side(ctx)
+    if cs.signer is None:
+        return Closed(404)
+    try:
+        claims = LinkClaims.from_claims(cs.signer.verify(core.LINK_PURPOSE, token, ctx.now()))
+    except ExpiredToken:
+        return Closed(410)
+    except (BadToken, ValueError):
+        return Closed(404)
+    rel = await ctx.store.relationship(claims.tenant, claims.relationship)
+    if rel is None or rel.tenant != claims.tenant:
+        return Closed(410)  # a genuine link whose relationship was deleted
+    held = timeline.held_with(rel.timeline, claims.checkin)
+    if not rel.client or held is None or int(held.at.timestamp()) != claims.at:
+        return Closed(410)  # turned off, or the session is no longer on the timeline
+    return rel, claims, held.at
+
+
+def _day(instant: datetime, tz: str) -> str:
+    return local(instant, tz).strftime("%a %d %b")
+
+
+async def open_page(ctx: Context, token: str) -> Page | Closed:
+    found = await _resolve(ctx, token)
+    if isinstance(found, Closed):
+        return found
+    rel, claims, at = found
+    cs = side(ctx)
+    answer = await cs.store.answer(rel.tenant, rel.id, claims.checkin)
+    return Page(
+        claims=claims,
+        day=_day(at, rel.tz),
+        until=_day(expires_at(token), rel.tz),
+        answer=answer,
+        comment_kept=cs.store.stores_text,
+    )
+
+
+async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | Thanks | Closed:
+    """Store the client's answer (or the change to it); the practitioner is told by a due job."""
+    found = await _resolve(ctx, token)
+    if isinstance(found, Closed):
+        return found
+    rel, claims, at = found
+    cs = side(ctx)
+    filled = core.read_form(cs.words, values)
+    if not isinstance(filled, core.Filled):
+        page = await open_page(ctx, token)
+        return replace(page, values=dict(values), errors=filled) if isinstance(page, Page) else page
+    now = ctx.now()
+    comment = filled.comment if cs.store.stores_text else ""
+    summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent
+    verdicts: list[core.Verdict] = []
+
+    def change(before: ClientAnswer | None, series: ClientSeries) -> ClientSeries:
+        point = ClientPoint(claims.checkin, at, dict(filled.ratings))
+        series, verdict = core.answered(cs.params, cs.groups, series, point, summaries)
+        verdicts[:] = [verdict]
+        return series
+
+    answer = ClientAnswer(claims.checkin, at, dict(filled.ratings), now, comment)
+    previous = await cs.store.answer(rel.tenant, rel.id, claims.checkin)
+    if previous is not None:
+        answer = replace(answer, answered_at=previous.answered_at, edited_at=now)
+    before, _series = await cs.store.save(rel.tenant, rel.id, answer, change)
+    if before is None:
+        week = iso_week(at)
+        await ctx.store.change_aggregate(rel.tenant, rel.id, lambda a: a.count(week, client_answered=1))
+    verdict = verdicts[0]
+    await ctx.schedule(
+        "client",
+        rel.tenant,
+        f"{rel.id}:{claims.checkin}:{int(now.timestamp() * 1000)}",
+        now,
+        rid=rel.id,
+        number=claims.checkin,
+        edited=before is not None,
+        nudge=verdict.nudge,
+        group=verdict.group,
+        gap=verdict.gap,
+    )
+    return Thanks(until=_day(expires_at(token), rel.tz))
+
+
+async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
+    """The due job a client's answer queued: the two views to the practitioner, and the nudge
+    the answer brought, if any."""
+    cs = side(ctx)
+    number = int(job.payload["number"])
+    answer = await cs.store.answer(rel.tenant, rel.id, number)
+    if answer is None:
+        return  # forgotten meanwhile
+    agg = await ctx.store.aggregate(rel.tenant, rel.id)
+    mine = next((s for s in agg.recent if s.number == number), None)
+    session = timeline.number_of(rel.timeline, number) or number
+    to = await ctx.recipient(rel)
+    notifier = ctx.notifier(rel.tenant)
+    edited = bool(job.payload.get("edited"))
+    await notifier.send(
+        to, client_views.answer_message(cs.words, ctx.rubric, rel, session, answer, mine, edited)
+    )
+    kind = job.payload.get("nudge")
+    if kind:
+        gap = job.payload.get("gap")
+        await notifier.send(
+            to,
+            client_views.nudge(
+                cs.words, ctx.rubric, rel, str(kind), job.payload.get("group"), gap
+            ),
+        )
+
+
+async def after_checkin(
+    ctx: Context, rel: Relationship, checkin: CheckIn, summaries: tuple[Summary, ...]
+) -> list[Message]:
+    """The practitioner answered a session's check-in: with the client's answer for it, the
+    gap may open (the gap nudge) or close."""
+    if not rel.client or checkin.kind != SESSION or ctx.client is None:
+        return []
+    cs = side(ctx)
+    series = await cs.store.series(rel.tenant, rel.id)
+    if series.point(checkin.number) is None:
+        return []
+    verdicts: list[core.Verdict] = []
+
+    def change(s: ClientSeries) -> ClientSeries:
+        s, verdict = core.practitioner_answered(s, summaries, checkin.number)
+        verdicts[:] = [verdict]
+        return s
+
+    await cs.store.change_series(rel.tenant, rel.id, change)
+    verdict = verdicts[0]
+    if verdict.nudge is None:
+        return []
+    return [client_views.nudge(cs.words, ctx.rubric, rel, verdict.nudge, None, verdict.gap)]
+
+
+# --- rate limit ---------------------------------------------------------------------------
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+async def allowed(
+    ctx: Context, token: str, address: str, per_token: int = PER_TOKEN, per_address: int = PER_ADDRESS
+) -> bool:
+    """Count one request; False once the link or the address made too many in this window."""
+    store = side(ctx).store
+    now = int(ctx.now().timestamp())
+    window = now // RATE_WINDOW
+    by_token = await store.hit("token", _digest(token), window, RATE_WINDOW)
+    by_address = await store.hit("addr", _digest(address), window, RATE_WINDOW)
+    return by_token <= per_token and by_address <= per_address
+
+
+# --- the form's CSRF token ----------------------------------------------------------------
+def form_token(ctx: Context, token: str, nonce: str) -> str:
+    """The CSRF token of the page's form: bound to this link and the browser's cookie nonce."""
+    cs = side(ctx)
+    if cs.signer is None:
+        return ""
+    claims = {"l": _digest(token), "n": nonce}
+    return cs.signer.sign(core.FORM_PURPOSE, claims, ctx.now() + timedelta(hours=FORM_HOURS))
+
+
+def form_ok(ctx: Context, token: str, nonce: str, presented: str) -> bool:
+    cs = side(ctx)
+    if cs.signer is None or not nonce:
+        return False
+    try:
+        claims = cs.signer.verify(core.FORM_PURPOSE, presented, ctx.now())
+    except (BadToken, ExpiredToken):
+        return False
+    return claims.get("l") == _digest(token) and secrets.compare_digest(
+        str(claims.get("n", "")), nonce
+    )
+
+
+# --- export, forget, retention ------------------------------------------------------------
+async def export(ctx: Context, rel: Relationship) -> list[dict[str, Any]]:
+    if ctx.client is None:
+        return []
+    found = await side(ctx).store.answers(rel.tenant, rel.id, list(range(1, rel.entries + 1)))
+    return [a.to_dict() for a in found]
+
+
+async def forget(ctx: Context, rel: Relationship) -> int:
+    if ctx.client is None:
+        return 0
+    return await side(ctx).store.forget(rel.tenant, rel.id, rel.entries)
+
+
+async def prune(ctx: Context, rel: Relationship, before: float) -> int:
+    if ctx.client is None:
+        return 0
+    return await side(ctx).store.prune(rel.tenant, rel.id, rel.entries, before)
+
+
+async def series_of(ctx: Context, rels: list[Relationship]) -> list[ClientSeries | None]:
+    """Each relationship's client series (None where client ratings are off and none was
+    ever answered)."""
+    if ctx.client is None or not rels:
+        return [None] * len(rels)
+    found = await side(ctx).store.many_series(rels[0].tenant, [r.id for r in rels])
+    return [s if (r.client or s.recent) else None for r, s in zip(rels, found, strict=True)]
+
+
+HANDLERS = {c.ClientRatings: toggle}

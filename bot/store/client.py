@@ -1,0 +1,134 @@
+"""The client's side in Redis: one answer per session, the client's series, and the rate
+limit of the client pages. Keys are named in keys.py; writes that depend on a read are
+compare-and-set through the main store's script (`Store.commit`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.core.client import ClientAnswer, ClientSeries
+from bot.store import keys
+from bot.store.records import decode, dump
+from bot.store.repository import Store, Tx
+
+
+def _read_answer(_version: int, data: dict[str, Any]) -> ClientAnswer:
+    return ClientAnswer.from_dict(data)
+
+
+def _read_series(_version: int, data: dict[str, Any]) -> ClientSeries:
+    return ClientSeries.from_dict(data)
+
+
+class ClientStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.redis = store.redis
+
+    @property
+    def stores_text(self) -> bool:
+        return self.store.sealer is not None
+
+    def _encode(self, answer: ClientAnswer) -> str:
+        sealer = self.store.sealer
+        comment = sealer.seal(answer.comment) if sealer and answer.comment else ""
+        return dump(replace(answer, comment=comment).to_dict())
+
+    def _decode(self, raw: str | None, key: str) -> ClientAnswer | None:
+        answer = decode(raw, key, _read_answer)
+        sealer = self.store.sealer
+        if answer is not None and answer.comment and sealer is not None:
+            answer = replace(answer, comment=sealer.open(answer.comment))
+        return answer
+
+    async def answer(self, tenant: str, rid: str, number: int) -> ClientAnswer | None:
+        key = keys.client_answer(tenant, rid, number)
+        return self._decode(await self.redis.get(key), key)
+
+    async def answers(self, tenant: str, rid: str, numbers: list[int]) -> list[ClientAnswer]:
+        names = [keys.client_answer(tenant, rid, n) for n in numbers]
+        raws = await self.redis.mget(names) if names else []
+        found = (self._decode(raw, n) for n, raw in zip(names, raws, strict=True))
+        return [a for a in found if a is not None]
+
+    async def series(self, tenant: str, rid: str) -> ClientSeries:
+        key = keys.client_series(tenant, rid)
+        return decode(await self.redis.get(key), key, _read_series) or ClientSeries()
+
+    async def many_series(self, tenant: str, rids: list[str]) -> list[ClientSeries]:
+        names = [keys.client_series(tenant, rid) for rid in rids]
+        raws = await self.redis.mget(names) if names else []
+        return [
+            decode(raw, n, _read_series) or ClientSeries()
+            for n, raw in zip(names, raws, strict=True)
+        ]
+
+    async def change_series(
+        self, tenant: str, rid: str, change: Callable[[ClientSeries], ClientSeries]
+    ) -> ClientSeries:
+        key = keys.client_series(tenant, rid)
+        while True:
+            raw = await self.redis.get(key)
+            new = change(decode(raw, key, _read_series) or ClientSeries())
+            if await self.store.commit(Tx().guard(key, raw).do("SET", key, dump(new.to_dict()))):
+                return new
+
+    async def save(
+        self,
+        tenant: str,
+        rid: str,
+        answer: ClientAnswer,
+        change: Callable[[ClientAnswer | None, ClientSeries], ClientSeries],
+    ) -> tuple[ClientAnswer | None, ClientSeries]:
+        """Store the answer and the series it changes, together; `change(previous answer,
+        series)` is redone if either changed meanwhile (two submits at once: one wins whole).
+        Returns the previous answer and the new series."""
+        akey, skey = keys.client_answer(tenant, rid, answer.checkin), keys.client_series(tenant, rid)
+        while True:
+            raw_answer, raw_series = await self.redis.mget([akey, skey])
+            before = self._decode(raw_answer, akey)
+            series = change(before, decode(raw_series, skey, _read_series) or ClientSeries())
+            tx = Tx().guard(akey, raw_answer).guard(skey, raw_series)
+            tx.do("SET", akey, self._encode(answer)).do("SET", skey, dump(series.to_dict()))
+            if await self.store.commit(tx):
+                return before, series
+
+    async def forget(self, tenant: str, rid: str, entries: int) -> int:
+        """Delete the client's answers and series of a relationship (check-ins 1..entries)."""
+        names = [keys.client_answer(tenant, rid, n) for n in range(1, entries + 1)]
+        names.append(keys.client_series(tenant, rid))
+        existing = int(await self.redis.exists(*names))
+        tx = Tx()
+        for name in names:
+            tx.do("DEL", name)
+        await self.store.commit(tx)
+        return existing
+
+    async def prune(self, tenant: str, rid: str, entries: int, before: float) -> int:
+        """Retention: delete the client's answers of sessions before `before` (epoch seconds),
+        and their points in the series."""
+        numbers = list(range(1, entries + 1))
+        old = [a.checkin for a in await self.answers(tenant, rid, numbers)
+               if a.session_at.timestamp() < before]
+        if not old:
+            return 0
+        tx = Tx()
+        for n in old:
+            tx.do("DEL", keys.client_answer(tenant, rid, n))
+        await self.store.commit(tx)
+        gone = set(old)
+        await self.change_series(
+            tenant, rid, lambda s: replace(s, recent=tuple(p for p in s.recent if p.checkin not in gone))
+        )
+        return len(old)
+
+    async def hit(self, scope: str, ident: str, window: int, ttl: int) -> int:
+        """Count one request in this window; the count so far."""
+        key = keys.client_rate(scope, ident, window)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, ttl)
+            count, _ = await pipe.execute()
+        return int(count)
