@@ -15,7 +15,8 @@ the three nudges drawn from the two views.
 - **The nudges**, one kind per answer at most, the client's fall first (it weighs more):
   `falls` (a drift rule fires on the client's own series), `gap` (the practitioner rated
   at least GAP_POINTS above the client, two sessions in a row with both views; once, until
-  a session closes the gap) and `room` (the client started at the top, 5s for two sessions
+  a session closes the gap; not while the client's series is falling, whose nudge came
+  with the same checklist) and `room` (the client started at the top, 5s for two sessions
   or more, then dipped: the drift model's ceiling note). A client lower than the
   practitioner once is not nudged.
 """
@@ -32,6 +33,7 @@ import yaml
 
 from bot.core import drift
 from bot.core.models import SESSION, Summary
+from bot.core.prompts import PromptError
 from bot.core.rubric import DriftParams, Rubric
 
 HELPED = "helped"  # "Did today help?"
@@ -46,8 +48,8 @@ FALLS, GAP, ROOM = "falls", "gap", "room"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 
-class ClientWordsError(ValueError):
-    pass
+class ClientWordsError(PromptError):
+    """prompts/client.yaml cannot be used (start-up stops and says why)."""
 
 
 # --- the words -------------------------------------------------------------------------
@@ -84,13 +86,15 @@ _PAGE_KEYS = (
     "gone_title gone unknown_title unknown slow_title slow"
 ).split()
 _MESSAGE_KEYS = (
-    "link link_label on on_already off off_already no_secret answer_heading "
+    "link link_label turned_on on_already turned_off off_already no_secret answer_heading "
     "answer_edited_heading answer_intro you them not_yet comment answer_invite falls_heading "
     "falls_body gap_heading gap_body room_heading room_body checklist_intro checklist helped"
 ).split()
 
 
-def parse_client_words(data: Any, rubric: Rubric, source: str = "prompts/client.yaml") -> ClientWords:
+def parse_client_words(
+    data: Any, rubric: Rubric, source: str = "prompts/client.yaml"
+) -> ClientWords:
     """Check prompts/client.yaml against the rubric: one question per group, and "helped"."""
     if not isinstance(data, Mapping):
         raise ClientWordsError(f"{source}: must be a mapping")
@@ -201,9 +205,7 @@ class Filled:
     comment: str
 
 
-def read_form(
-    words: ClientWords, values: Mapping[str, str]
-) -> Filled | dict[str, str]:
+def read_form(words: ClientWords, values: Mapping[str, str]) -> Filled | dict[str, str]:
     """The answer a submitted form holds, or {field id: what to fix}."""
     errors: dict[str, str] = {}
     ratings: dict[str, int] = {}
@@ -322,7 +324,9 @@ def gaps(series: ClientSeries, summaries: Sequence[Summary]) -> list[tuple[int, 
     return out
 
 
-def _gap_step(series: ClientSeries, summaries: Sequence[Summary]) -> tuple[bool, bool, float | None]:
+def _gap_step(
+    series: ClientSeries, summaries: Sequence[Summary]
+) -> tuple[bool, bool, float | None]:
     """(gap open now, nudge now, latest gap)."""
     found = gaps(series, summaries)
     latest = found[-1][1] if found else None
@@ -354,7 +358,10 @@ def _noted(series: ClientSeries, checkin: int, note: str | None) -> ClientSeries
 
 
 def _step(
-    params: DriftParams, prior: Mapping[str, Any] | None, ratings: Mapping[str, int], groups: Mapping[str, str]
+    params: DriftParams,
+    prior: Mapping[str, Any] | None,
+    ratings: Mapping[str, int],
+    groups: Mapping[str, str],
 ) -> tuple[drift.DriftState, drift.DriftVerdict]:
     state = drift.DriftState.from_dict(prior) if prior else None
     return drift.step(params, state, ratings, groups)
@@ -378,8 +385,11 @@ def answered(
         # A changed answer re-steps from the state before it; what it sent is not sent again.
         was = drift.DriftState.from_dict(series.drift) if series.drift else drift.DriftState()
         state, verdict = _step(params, series.drift_before, point.ratings, groups)
-        verdict = replace(verdict, nudge=verdict.nudge and not was.drifting,
-                          watch=verdict.watch and was.episode is None)
+        verdict = replace(
+            verdict,
+            nudge=verdict.nudge and not was.drifting,
+            watch=verdict.watch and was.episode is None,
+        )
         series = replace(series, drift=state.to_dict())
         stepped = True
     elif before is None and not any(p.at > point.at for p in series.recent):
@@ -395,7 +405,7 @@ def answered(
     nudge = None
     if stepped and verdict.nudge:
         nudge = FALLS  # the client's own fall weighs most: it speaks for the gap too
-    elif gap_nudge:
+    elif gap_nudge and not series.falling:  # falling: told already, with the same checklist
         nudge = GAP
     elif stepped and verdict.watch and verdict.reason == drift.CEILING:
         nudge = ROOM
@@ -408,6 +418,6 @@ def practitioner_answered(
     """The practitioner answered (or changed) a check-in: the gap may open or close."""
     gap_open, gap_nudge, latest = _gap_step(series, summaries)
     series = replace(series, gap_open=gap_open)
-    if gap_nudge:
+    if gap_nudge and not series.falling:
         return _noted(series, checkin, GAP), Verdict(GAP, None, latest)
     return series, Verdict(None, None, latest)

@@ -82,7 +82,7 @@ async def toggle(ctx: Context, actor: Actor, cmd: c.ClientRatings, _place: Place
     if rel.client == cmd.on:
         return _reply(cs, "on_already" if cmd.on else "off_already", alias=rel.alias)
     await ctx.store.update(rel.tenant, rel.id, lambda r: replace(r, client=cmd.on))
-    return _reply(cs, "on" if cmd.on else "off", alias=rel.alias)
+    return _reply(cs, "turned_on" if cmd.on else "turned_off", alias=rel.alias)
 
 
 def _reply(cs: ClientSide, key: str, **values: object) -> Message:
@@ -95,7 +95,7 @@ def added(ctx: Context, message: Message, on: bool) -> Message:
     if not on:
         return message
     cs = side(ctx)
-    line = cs.words.say("no_secret") if cs.signer is None else cs.words.say("on", alias="it")
+    line = cs.words.say("no_secret") if cs.signer is None else cs.words.say("turned_on", alias="it")
     return replace(message, blocks=(*message.blocks, Paragraph((Span(line),))))
 
 
@@ -220,7 +220,9 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
     before, _series = await cs.store.save(rel.tenant, rel.id, answer, change)
     if before is None:
         week = iso_week(at)
-        await ctx.store.change_aggregate(rel.tenant, rel.id, lambda a: a.count(week, client_answered=1))
+        await ctx.store.change_aggregate(
+            rel.tenant, rel.id, lambda a: a.count(week, client_answered=1)
+        )
     verdict = verdicts[0]
     await ctx.schedule(
         "client",
@@ -259,9 +261,7 @@ async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
         gap = job.payload.get("gap")
         await notifier.send(
             to,
-            client_views.nudge(
-                cs.words, ctx.rubric, rel, str(kind), job.payload.get("group"), gap
-            ),
+            client_views.nudge(cs.words, ctx.rubric, rel, str(kind), job.payload.get("group"), gap),
         )
 
 
@@ -296,7 +296,11 @@ def _digest(text: str) -> str:
 
 
 async def allowed(
-    ctx: Context, token: str, address: str, per_token: int = PER_TOKEN, per_address: int = PER_ADDRESS
+    ctx: Context,
+    token: str,
+    address: str,
+    per_token: int = PER_TOKEN,
+    per_address: int = PER_ADDRESS,
 ) -> bool:
     """Count one request; False once the link or the address made too many in this window."""
     store = side(ctx).store

@@ -85,7 +85,10 @@ class ClientStore:
         """Store the answer and the series it changes, together; `change(previous answer,
         series)` is redone if either changed meanwhile (two submits at once: one wins whole).
         Returns the previous answer and the new series."""
-        akey, skey = keys.client_answer(tenant, rid, answer.checkin), keys.client_series(tenant, rid)
+        akey, skey = (
+            keys.client_answer(tenant, rid, answer.checkin),
+            keys.client_series(tenant, rid),
+        )
         while True:
             raw_answer, raw_series = await self.redis.mget([akey, skey])
             before = self._decode(raw_answer, akey)
@@ -110,8 +113,11 @@ class ClientStore:
         """Retention: delete the client's answers of sessions before `before` (epoch seconds),
         and their points in the series."""
         numbers = list(range(1, entries + 1))
-        old = [a.checkin for a in await self.answers(tenant, rid, numbers)
-               if a.session_at.timestamp() < before]
+        old = [
+            a.checkin
+            for a in await self.answers(tenant, rid, numbers)
+            if a.session_at.timestamp() < before
+        ]
         if not old:
             return 0
         tx = Tx()
@@ -120,7 +126,9 @@ class ClientStore:
         await self.store.commit(tx)
         gone = set(old)
         await self.change_series(
-            tenant, rid, lambda s: replace(s, recent=tuple(p for p in s.recent if p.checkin not in gone))
+            tenant,
+            rid,
+            lambda s: replace(s, recent=tuple(p for p in s.recent if p.checkin not in gone)),
         )
         return len(old)
 

@@ -59,12 +59,14 @@ class ClientPages:
 
     async def _allowed(self, request: web.Request, token: str) -> bool:
         address = request.remote or "unknown"
-        return await client_side.allowed(
-            self.ctx, token, address, self.per_token, self.per_address
-        )
+        return await client_side.allowed(self.ctx, token, address, self.per_token, self.per_address)
 
     def _form(
-        self, request: web.Request, page: client_side.Page, status: int = 200, problem: str | None = None
+        self,
+        request: web.Request,
+        page: client_side.Page,
+        status: int = 200,
+        problem: str | None = None,
     ) -> web.Response:
         token = request.match_info["token"]
         nonce = request.cookies.get(COOKIE) or secrets.token_urlsafe(16)

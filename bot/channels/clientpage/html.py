@@ -77,8 +77,10 @@ def _comment(words: ClientWords, page: Page) -> str:
     if not page.comment_kept:
         return ""
     error = page.errors.get(COMMENT)
-    value = page.values.get(COMMENT) if COMMENT in page.values else (
-        page.answer.comment if page.answer else ""
+    value = (
+        page.values.get(COMMENT)
+        if COMMENT in page.values
+        else (page.answer.comment if page.answer else "")
     )
     described = "comment-hint" + (" error-comment" if error else "")
     invalid = ' aria-invalid="true"' if error else ""

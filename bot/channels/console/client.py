@@ -57,8 +57,10 @@ async def answer(console: Console, rest: str) -> None:
     ratings = ratings_part.split()
     if len(ratings) != len(words.questions):
         console.show(
-            [f"The client's page has {len(words.questions)} questions, each 1 to 5. "
-             "Right form: `answer 4 3 5 4 | optional comment`"]
+            [
+                f"The client's page has {len(words.questions)} questions, each 1 to 5. "
+                "Right form: `answer 4 3 5 4 | optional comment`"
+            ]
         )
         return
     values = {q.id: r for q, r in zip(words.questions, ratings, strict=True)}

@@ -103,7 +103,9 @@ def history_blocks(
     words: ClientWords, rubric: Rubric, series: ClientSeries, summaries: Sequence[Summary], tz: str
 ) -> list:
     """`history`: the client's series beside the practitioner's, per group, and the gap."""
-    blocks: list = [p(Span("Your view and your client's", bold=True), " (oldest to newest, 1 to 5)")]
+    blocks: list = [
+        p(Span("Your view and your client's", bold=True), " (oldest to newest, 1 to 5)")
+    ]
     if not series.recent:
         return [*blocks, p("Client ratings are on; no client answers yet.")]
     by_number = {s.number: s for s in summaries}
@@ -111,7 +113,9 @@ def history_blocks(
     for q in words.questions:
         theirs = [pt.ratings.get(q.id) for pt in series.recent]
         mine = [
-            practitioner_points(by_number[pt.checkin]).get(q.id) if pt.checkin in by_number else None
+            practitioner_points(by_number[pt.checkin]).get(q.id)
+            if pt.checkin in by_number
+            else None
             for pt in series.recent
         ]
         last_t = next((v for v in reversed(theirs) if v is not None), None)

@@ -72,8 +72,7 @@ def list_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) ->
                 Span(
                     f" · sessions {_sessions_text(o.rel)} · "
                     f"{band_label(rubric, latest.overall if latest else None)} · {drift} · "
-                    f"next review: {o.next_review}"
-                    + client_views.list_mark(o.client, o.agg.recent)
+                    f"next review: {o.next_review}" + client_views.list_mark(o.client, o.agg.recent)
                 ),
             )
         )
@@ -135,7 +134,10 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
     else:
         blocks.append(p("No answered check-ins yet."))
     if o.client is not None and o.words is not None:
-        blocks += [Divider(), *client_views.history_blocks(o.words, rubric, o.client, agg.recent, tz)]
+        blocks += [
+            Divider(),
+            *client_views.history_blocks(o.words, rubric, o.client, agg.recent, tz),
+        ]
     summary = f"History of {rel.alias}: {_sessions_text(rel)} sessions"
     return Message(summary=summary, blocks=tuple(blocks))
 
