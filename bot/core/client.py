@@ -80,16 +80,57 @@ class ClientWords:
         return next(q for q in self.questions if q.id == qid)
 
 
-_PAGE_KEYS = (
-    "title intro who_sees questions comment comment_hint send change answered open_until "
-    "thanks_title thanks thanks_change errors_heading missing too_long expired_form "
-    "gone_title gone unknown_title unknown slow_title slow"
-).split()
-_MESSAGE_KEYS = (
-    "link link_label turned_on on_already turned_off off_already no_secret answer_heading "
-    "answer_edited_heading answer_intro you them not_yet comment answer_invite falls_heading "
-    "falls_body gap_heading gap_body room_heading room_body checklist_intro checklist helped"
-).split()
+_PAGE_KEYS = [
+    "title",
+    "intro",
+    "who_sees",
+    "questions",
+    "comment",
+    "comment_hint",
+    "send",
+    "change",
+    "answered",
+    "open_until",
+    "thanks_title",
+    "thanks",
+    "thanks_change",
+    "errors_heading",
+    "missing",
+    "too_long",
+    "expired_form",
+    "gone_title",
+    "gone",
+    "unknown_title",
+    "unknown",
+    "slow_title",
+    "slow",
+]
+_MESSAGE_KEYS = [
+    "link",
+    "link_label",
+    "turned_on",
+    "on_already",
+    "turned_off",
+    "off_already",
+    "no_secret",
+    "answer_heading",
+    "answer_edited_heading",
+    "answer_intro",
+    "you",
+    "them",
+    "not_yet",
+    "comment",
+    "answer_invite",
+    "falls_heading",
+    "falls_body",
+    "gap_heading",
+    "gap_body",
+    "room_heading",
+    "room_body",
+    "checklist_intro",
+    "checklist",
+    "helped",
+]
 
 
 def parse_client_words(

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from bot.core import client as core
 from bot.core import commands as c
 from bot.core.client import FALLS, GAP, ROOM, ClientPoint, ClientSeries
 from bot.core.models import Relationship, Summary
-from bot.core.rubric import RubricError, load_rubric, parse_rubric
+from bot.core.rubric import DEFAULT_PATH, RubricError, load_rubric, parse_rubric
 from bot.core.views import client as client_views
-
-import yaml
 
 RUBRIC = load_rubric()
 WORDS = core.load_client_words(RUBRIC)
@@ -188,18 +187,18 @@ def test_reading_the_form(values, errors) -> None:
 
 
 def test_the_words_need_one_question_per_group_and_helped() -> None:
-    data = yaml.safe_load(open(core.DEFAULT_DIR / "client.yaml").read())
+    data = yaml.safe_load((core.DEFAULT_DIR / "client.yaml").read_text())
     data["page"]["questions"] = data["page"]["questions"][:3]
     with pytest.raises(core.ClientWordsError, match="one per rubric group and helped"):
         core.parse_client_words(data, RUBRIC)
-    data = yaml.safe_load(open(core.DEFAULT_DIR / "client.yaml").read())
+    data = yaml.safe_load((core.DEFAULT_DIR / "client.yaml").read_text())
     del data["page"]["questions"][0]["low"]
     with pytest.raises(core.ClientWordsError, match="needs id, prompt, low and high"):
         core.parse_client_words(data, RUBRIC)
 
 
 def test_the_client_drift_parameters_are_checked_at_start_up() -> None:
-    data = yaml.safe_load(open(load_rubric.__globals__["DEFAULT_PATH"]).read())
+    data = yaml.safe_load(DEFAULT_PATH.read_text())
     assert RUBRIC.client_drift.baseline_sessions == 2 and RUBRIC.drift.baseline_sessions == 3
     data["drift"]["client"]["fall_points"] = 0.1
     with pytest.raises(RubricError, match=r"drift\.client\.fall_points"):

@@ -109,8 +109,7 @@ def form_page(
         parts.append(f"<p>{escape(words.on_page('answered', day=answered, until=page.until))}</p>")
     if problem or page.errors:
         links = "".join(
-            f'<li><a href="#{"comment" if k == COMMENT else "q-" + k}">{escape(_label(words, k))}</a></li>'
-            for k in page.errors
+            f'<li><a href="#{_anchor(k)}">{escape(_label(words, k))}</a></li>' for k in page.errors
         )
         text = escape(problem or words.on_page("errors_heading"))
         parts.append(
@@ -130,6 +129,10 @@ def form_page(
     )
     parts.append(f'<p class="small">{escape(words.on_page("open_until", until=page.until))}</p>')
     return _doc(words.on_page("title"), "\n".join(parts))
+
+
+def _anchor(key: str) -> str:
+    return "comment" if key == COMMENT else f"q-{key}"
 
 
 def _label(words: ClientWords, key: str) -> str:

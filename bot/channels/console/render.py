@@ -19,7 +19,6 @@ from bot.core.messages import (
     Span,
 )
 
-
 CLIENT_PAGE = "client_page"  # a console-only button: open a client's page as the client
 
 

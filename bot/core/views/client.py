@@ -134,12 +134,15 @@ def history_blocks(
     if found:
         latest = found[-1][1]
         side = "above" if latest >= 0 else "below"
-        text = f"Gap at the last session with both views: you rated {_points(abs(latest))} points {side} your client"
+        text = (
+            "Gap at the last session with both views: "
+            f"you rated {_points(abs(latest))} points {side} your client"
+        )
         if has_gap(series, summaries):
             text += " (a full point or more, two sessions in a row)"
         blocks.append(p(text + "."))
     notes = [
-        f"{local(pt.at, tz).strftime('%d %b')}: {'client ratings falling' if pt.note == FALLS else pt.note}"
+        f"{local(pt.at, tz).strftime('%d %b')}: {_NOTES.get(pt.note, pt.note)}"
         for pt in series.recent
         if pt.note
     ]
@@ -149,6 +152,9 @@ def history_blocks(
         blocks.append(p("Client notes: " + "; ".join(notes[-3:])))
     blocks.append(p(f"Client answers: {series.answered}."))
     return blocks
+
+
+_NOTES = {FALLS: "client ratings falling", GAP: "gap", "room": "room to grow"}
 
 
 def _unit(points: float | None) -> float | None:
