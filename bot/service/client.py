@@ -227,7 +227,7 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
     await ctx.schedule(
         "client",
         rel.tenant,
-        f"{rel.id}:{claims.checkin}:{int(now.timestamp() * 1000)}",
+        f"{rel.id}:{claims.checkin}:{secrets.token_hex(6)}",  # one message per submit
         now,
         rid=rel.id,
         number=claims.checkin,
