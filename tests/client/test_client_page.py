@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.client import LINK_PURPOSE, LinkClaims
+from bot.core.client import LINK_PURPOSE
 from bot.core.signed import Signer, _b64, _unb64
 from bot.web import PAGE_HEADERS
 from tests.client.conftest import FOUR, Site
@@ -173,6 +173,7 @@ async def test_bad_input_comes_back_with_the_error_beside_its_field(site: Site) 
 async def test_one_answer_per_session_and_the_client_may_change_it(site: Site) -> None:
     url = await site.new_link()
     assert (await site.answer(url, FOUR, "first"))[0] == 200
+    await drain(site.rapport)
     status, body, _ = await site.get(url)
     assert "You answered on" in body and "first</textarea>" in body
     assert 'id="helped-4" name="helped" value="4" checked' in body
