@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from bench import ack, checkin, digest, dispatch, history, signal
+from bench import client as client_bench
 
 Lines = list[str]
 
@@ -27,6 +28,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], Lines]] = {
     "memory": lambda a: history.report_memory(asyncio.run(history.run_memory())),
     "ack": lambda a: ack.report(asyncio.run(ack.run(a.reps))),
     "signal": _signal,
+    "client": lambda a: client_bench.report(asyncio.run(client_bench.run(a.reps))),
 }
 
 

@@ -47,6 +47,7 @@ class Autopilot:
     scripts: dict[str, Script] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
     reviews: bool = False
+    clients: dict[str, Script] = field(default_factory=dict)  # alias -> the client's level
 
     def alias_in(self, summary: str) -> str | None:
         for alias in sorted(self.scripts, key=len, reverse=True):
@@ -137,6 +138,8 @@ class Console:
             pilot = self.autopilots.get(to.user or "")
         if pilot and message.form:
             await self.autoanswer(to.user or "", pilot, message)
+        if pilot and pilot.clients:
+            await client.autoanswer(self, pilot, message)
 
     async def autoanswer(self, user: str, pilot: Autopilot, message: Message) -> None:
         alias = pilot.alias_in(message.summary)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core.client import COMMENT
+from bot.core.messages import Link, Message
 from bot.service import client as client_side
 
 if TYPE_CHECKING:
-    from bot.channels.console.app import Console
+    from bot.channels.console.app import Autopilot, Console
 
 
 def _token(url: str) -> str:
@@ -75,3 +76,20 @@ async def answer(console: Console, rest: str) -> None:
         return
     console.show([f"(the client sees) {words.on_page('thanks_title')}. {words.on_page('thanks')}"])
     await console.tick()  # the practitioner is told by a due job: at once, in the demo
+
+
+async def autoanswer(console: Console, pilot: Autopilot, message: Message) -> None:
+    """The sample's clients answer their links by script (while the demo lives its past)."""
+    link = next((b for b in message.blocks if isinstance(b, Link) and b.kind == "client"), None)
+    alias = pilot.alias_in(message.summary) if link else None
+    if link is None or alias is None or alias not in pilot.clients:
+        return
+    n = pilot.answered.get(f"client:{alias}", 0) + 1
+    pilot.answered[f"client:{alias}"] = n
+    level = pilot.clients[alias](n)
+    ctx = console.rapport.ctx
+    values = {}
+    for i, q in enumerate(client_side.side(ctx).words.questions):
+        jitter = (-0.45, 0.0, 0.45)[(n + i) % 3]
+        values[q.id] = str(max(1, min(5, round(1 + 4 * level + jitter))))
+    await client_side.submit(ctx, _token(link.url), values)

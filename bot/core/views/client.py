@@ -134,10 +134,8 @@ def history_blocks(
     if found:
         latest = found[-1][1]
         side = "above" if latest >= 0 else "below"
-        text = (
-            "Gap at the last session with both views: "
-            f"you rated {_points(abs(latest))} points {side} your client"
-        )
+        size = _points(abs(latest)) + (" point" if abs(latest) == 1 else " points")
+        text = f"Gap at the last session with both views: you rated {size} {side} your client"
         if has_gap(series, summaries):
             text += " (a full point or more, two sessions in a row)"
         blocks.append(p(text + "."))
