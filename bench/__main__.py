@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from bench import ack, checkin, digest, dispatch, history, signal
+from bench import ack, checkin, digest, dispatch, history, signal, signal_client
 from bench import client as client_bench
 
 Lines = list[str]
@@ -16,7 +16,9 @@ Lines = list[str]
 def _signal(args: argparse.Namespace) -> Lines:
     if args.sweep:
         return signal.sweep()
-    return signal.report(signal.run(args.series, args.seed), args.series, args.seed)
+    lines = signal.report(signal.run(args.series, args.seed), args.series, args.seed)
+    two_views = signal_client.run(args.series, args.seed)  # the client's series and the gap
+    return lines + signal_client.report(two_views, args.series, args.seed)
 
 
 # One entry per benchmark, in the order `make bench` runs them: name -> runner(args) -> lines.
