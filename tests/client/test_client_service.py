@@ -178,3 +178,31 @@ async def test_slack_and_teams_show_the_same_link(redis, clock):
     texts = [b.get("text", "") for b in card["body"]]
     assert any(f"]({url})" in t for t in texts)  # the link, in the check-in card with its form
     assert any(b.get("type") == "Input.ChoiceSet" for b in card["body"])
+
+
+async def test_the_demo_lets_a_newcomer_play_the_client(redis, clock):
+    import io
+
+    from bot.channels.console.app import Console
+
+    rapport, _ = await make_service(redis, clock)
+    out = io.StringIO()
+    console = Console(rapport, clock, out=out, user="u1")
+    for line in ("add Sam client=on", "log Sam"):
+        await console.handle(line)
+    shown = out.getvalue()
+    assert "Client link: http" in shown and "[Answer as the client] → press 2" in shown
+    await console.handle("press 2")
+    page = out.getvalue()
+    assert "as your client sees it (no names on it)" in page and "Did today help?" in page
+    assert "Sam" not in page.split("as your client sees it", 1)[1].split("Answer as the client")[0]
+    await console.handle("answer 9 9")
+    assert "Right form: `answer 4 3 5 4 | optional comment`" in out.getvalue()
+    await console.handle("answer 4 3 5 2 | clearer next steps, please")
+    after = out.getvalue()
+    assert "(the client sees) Thank you" in after
+    assert "Sam: your client answered for session 1" in after
+    assert "clearer next steps, please" in after
+    await console.handle("press 1")  # the practitioner's own check-in opens as before
+    await console.handle("answer 4 4 4 4")
+    assert "Check-in for session 1 with Sam saved" in out.getvalue()

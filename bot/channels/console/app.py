@@ -196,7 +196,7 @@ class Console:
             body = reply.attachment.content.decode("utf-8")
             self.show(self.lines(reply) + [f"--- {reply.attachment.filename} ---", body])
         elif reply.form:  # a review started by a command: open it at once, no button needed
-            self.form = reply.form
+            self.form, self.client_url = reply.form, None
             self.show([reply.summary] + render.form(reply.form))
         else:
             self.show(self.lines(reply))
