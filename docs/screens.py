@@ -54,7 +54,8 @@ async def live(rapport, outbox: Outbox, clock: ManualClock) -> str:
         checkin = outbox.to("you", "checkin")[-1]
         await rapport.submit(ME, checkin.form.ref, answers(checkin.form, 5 if week % 2 else 4))
         token = next(b.url for b in checkin.blocks if isinstance(b, Link)).rsplit("/", 1)[1]
-        values = dict(zip(("perspectives", "power", "problem_solving", "helped"), map(str, theirs)))
+        questions = ("perspectives", "power", "problem_solving", "helped")
+        values = dict(zip(questions, map(str, theirs), strict=True))
         await client_side.submit(rapport.ctx, token, values)
         await rapport.run_due()
     clock.advance(timedelta(days=7))
