@@ -103,6 +103,8 @@ _PAGE_KEYS = [
     "unknown_title",
     "unknown",
     "slow_title",
+    "busy_title",
+    "busy",
     "slow",
 ]
 _MESSAGE_KEYS = [

@@ -152,23 +152,27 @@ class Thanks:
     until: str
 
 
-async def _resolve(ctx: Context, token: str) -> tuple[Relationship, LinkClaims, datetime] | Closed:
+def _claims(ctx: Context, token: str) -> LinkClaims | Closed:
+    """The claims of a genuine, open link (no I/O)."""
     cs = side(ctx)
     if cs.signer is None:
         return Closed(404)
     try:
-        claims = LinkClaims.from_claims(cs.signer.verify(core.LINK_PURPOSE, token, ctx.now()))
+        return LinkClaims.from_claims(cs.signer.verify(core.LINK_PURPOSE, token, ctx.now()))
     except ExpiredToken:
         return Closed(410)
     except (BadToken, ValueError):
         return Closed(404)
-    rel = await ctx.store.relationship(claims.tenant, claims.relationship)
+
+
+def _session_of(rel: Relationship | None, claims: LinkClaims) -> datetime | Closed:
+    """When the link's session was held, or why the link no longer opens."""
     if rel is None or rel.tenant != claims.tenant:
         return Closed(410)  # a genuine link whose relationship was deleted
     held = timeline.held_with(rel.timeline, claims.checkin)
     if not rel.client or held is None or int(held.at.timestamp()) != claims.at:
         return Closed(410)  # turned off, or the session is no longer on the timeline
-    return rel, claims, held.at
+    return held.at
 
 
 def _day(instant: datetime, tz: str) -> str:
@@ -176,12 +180,16 @@ def _day(instant: datetime, tz: str) -> str:
 
 
 async def open_page(ctx: Context, token: str) -> Page | Closed:
-    found = await _resolve(ctx, token)
-    if isinstance(found, Closed):
-        return found
-    rel, claims, at = found
+    claims = _claims(ctx, token)
+    if isinstance(claims, Closed):
+        return claims
     cs = side(ctx)
-    answer = await cs.store.answer(rel.tenant, rel.id, claims.checkin)
+    rel, answer = await cs.store.with_relationship(
+        claims.tenant, claims.relationship, claims.checkin
+    )
+    at = _session_of(rel, claims)
+    if isinstance(at, Closed):
+        return at
     return Page(
         claims=claims,
         day=_day(at, rel.tz),
@@ -193,42 +201,32 @@ async def open_page(ctx: Context, token: str) -> Page | Closed:
 
 async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | Thanks | Closed:
     """Store the client's answer (or the change to it); the practitioner is told by a due job."""
-    found = await _resolve(ctx, token)
-    if isinstance(found, Closed):
-        return found
-    rel, claims, at = found
+    claims = _claims(ctx, token)
+    if isinstance(claims, Closed):
+        return claims
     cs = side(ctx)
     filled = core.read_form(cs.words, values)
     if not isinstance(filled, core.Filled):
         page = await open_page(ctx, token)
         return replace(page, values=dict(values), errors=filled) if isinstance(page, Page) else page
-    now = ctx.now()
-    comment = filled.comment if cs.store.stores_text else ""
-    summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent
-    verdicts: list[core.Verdict] = []
-
-    def change(before: ClientAnswer | None, series: ClientSeries) -> ClientSeries:
-        point = ClientPoint(claims.checkin, at, dict(filled.ratings))
-        series, verdict = core.answered(cs.params, cs.groups, series, point, summaries)
-        verdicts[:] = [verdict]
-        return series
-
-    answer = ClientAnswer(claims.checkin, at, dict(filled.ratings), now, comment)
-    previous = await cs.store.answer(rel.tenant, rel.id, claims.checkin)
-    if previous is not None:
-        answer = replace(answer, answered_at=previous.answered_at, edited_at=now)
-    before, _series = await cs.store.save(rel.tenant, rel.id, answer, change)
-    if before is None:
-        week = iso_week(at)
-        await ctx.store.change_aggregate(
-            rel.tenant, rel.id, lambda a: a.count(week, client_answered=1)
-        )
-    verdict = verdicts[0]
+    with ctx.store.scope():  # the relationship and its aggregate: one round trip
+        await ctx.store.prefetch(claims.tenant, claims.relationship)
+        rel = await ctx.store.relationship(claims.tenant, claims.relationship)
+        at = _session_of(rel, claims)
+        if isinstance(at, Closed):
+            return at
+        summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent
+        before, verdict = await _save(ctx, rel, claims, at, filled, summaries)
+        if before is None:
+            week = iso_week(at)
+            await ctx.store.change_aggregate(
+                rel.tenant, rel.id, lambda a: a.count(week, client_answered=1)
+            )
     await ctx.schedule(
         "client",
         rel.tenant,
         f"{rel.id}:{claims.checkin}:{secrets.token_hex(6)}",  # one message per submit
-        now,
+        ctx.now(),
         rid=rel.id,
         number=claims.checkin,
         edited=before is not None,
@@ -237,6 +235,35 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
         gap=verdict.gap,
     )
     return Thanks(until=_day(expires_at(token), rel.tz))
+
+
+async def _save(
+    ctx: Context,
+    rel: Relationship,
+    claims: LinkClaims,
+    at: datetime,
+    filled: core.Filled,
+    summaries: tuple[Summary, ...],
+) -> tuple[ClientAnswer | None, core.Verdict]:
+    """The answer and the client's series, in one write; the previous answer and the
+    verdict."""
+    cs, now = side(ctx), ctx.now()
+    comment = filled.comment if cs.store.stores_text else ""  # no key: no comment kept
+    verdicts: list[core.Verdict] = []
+
+    def change(
+        before: ClientAnswer | None, series: ClientSeries
+    ) -> tuple[ClientAnswer, ClientSeries]:
+        answer = ClientAnswer(claims.checkin, at, dict(filled.ratings), now, comment)
+        if before is not None:  # a change: one answer per session, first answered kept
+            answer = replace(answer, answered_at=before.answered_at, edited_at=now)
+        point = ClientPoint(claims.checkin, at, dict(filled.ratings))
+        series, verdict = core.answered(cs.params, cs.groups, series, point, summaries)
+        verdicts[:] = [verdict]
+        return answer, series
+
+    before, _series = await cs.store.save(rel.tenant, rel.id, claims.checkin, change)
+    return before, verdicts[0]
 
 
 async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
@@ -304,10 +331,9 @@ async def allowed(
 ) -> bool:
     """Count one request; False once the link or the address made too many in this window."""
     store = side(ctx).store
-    now = int(ctx.now().timestamp())
-    window = now // RATE_WINDOW
-    by_token = await store.hit("token", _digest(token), window, RATE_WINDOW)
-    by_address = await store.hit("addr", _digest(address), window, RATE_WINDOW)
+    window = int(ctx.now().timestamp()) // RATE_WINDOW
+    counters = [("token", _digest(token)), ("addr", _digest(address))]
+    by_token, by_address = await store.hit(counters, window, RATE_WINDOW)
     return by_token <= per_token and by_address <= per_address
 
 

@@ -9,9 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core.client import ClientAnswer, ClientSeries
+from bot.core.models import Relationship
 from bot.store import keys
 from bot.store.records import decode, dump
-from bot.store.repository import Store, Tx
+from bot.store.repository import Store, Tx, read_relationship
 
 
 def _read_answer(_version: int, data: dict[str, Any]) -> ClientAnswer:
@@ -42,6 +43,14 @@ class ClientStore:
         if answer is not None and answer.comment and sealer is not None:
             answer = replace(answer, comment=sealer.open(answer.comment))
         return answer
+
+    async def with_relationship(
+        self, tenant: str, rid: str, number: int
+    ) -> tuple[Relationship | None, ClientAnswer | None]:
+        """The relationship and the session's answer, in one round trip (the page's read)."""
+        rkey, akey = keys.relationship(tenant, rid), keys.client_answer(tenant, rid, number)
+        raw_rel, raw_answer = await self.redis.mget([rkey, akey])
+        return decode(raw_rel, rkey, read_relationship), self._decode(raw_answer, akey)
 
     async def answer(self, tenant: str, rid: str, number: int) -> ClientAnswer | None:
         key = keys.client_answer(tenant, rid, number)
@@ -79,20 +88,19 @@ class ClientStore:
         self,
         tenant: str,
         rid: str,
-        answer: ClientAnswer,
-        change: Callable[[ClientAnswer | None, ClientSeries], ClientSeries],
+        number: int,
+        change: Callable[[ClientAnswer | None, ClientSeries], tuple[ClientAnswer, ClientSeries]],
     ) -> tuple[ClientAnswer | None, ClientSeries]:
-        """Store the answer and the series it changes, together; `change(previous answer,
-        series)` is redone if either changed meanwhile (two submits at once: one wins whole).
-        Returns the previous answer and the new series."""
-        akey, skey = (
-            keys.client_answer(tenant, rid, answer.checkin),
-            keys.client_series(tenant, rid),
-        )
+        """Store a session's answer and the series it changes, together: `change(previous
+        answer, series)` gives both, and is redone if either changed meanwhile (two submits
+        at once: one wins whole). Returns the previous answer and the new series."""
+        akey, skey = keys.client_answer(tenant, rid, number), keys.client_series(tenant, rid)
         while True:
             raw_answer, raw_series = await self.redis.mget([akey, skey])
             before = self._decode(raw_answer, akey)
-            series = change(before, decode(raw_series, skey, _read_series) or ClientSeries())
+            answer, series = change(
+                before, decode(raw_series, skey, _read_series) or ClientSeries()
+            )
             tx = Tx().guard(akey, raw_answer).guard(skey, raw_series)
             tx.do("SET", akey, self._encode(answer)).do("SET", skey, dump(series.to_dict()))
             if await self.store.commit(tx):
@@ -132,11 +140,13 @@ class ClientStore:
         )
         return len(old)
 
-    async def hit(self, scope: str, ident: str, window: int, ttl: int) -> int:
-        """Count one request in this window; the count so far."""
-        key = keys.client_rate(scope, ident, window)
+    async def hit(self, counters: list[tuple[str, str]], window: int, ttl: int) -> list[int]:
+        """Count one request in this window on each (scope, ident) counter, in one round
+        trip; the counts so far."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, ttl)
-            count, _ = await pipe.execute()
-        return int(count)
+            for scope, ident in counters:
+                key = keys.client_rate(scope, ident, window)
+                pipe.incr(key)
+                pipe.expire(key, ttl)
+            done = await pipe.execute()
+        return [int(n) for n in done[::2]]

@@ -49,12 +49,12 @@ class ClientPages:
         return with_page_headers(response)  # type: ignore[return-value]
 
     def _closed(self, status: int) -> web.Response:
-        key = {404: "unknown", 410: "gone", 429: "slow"}[status]
+        key = {404: "unknown", 410: "gone", 429: "slow", 503: "busy"}[status]
         page = self._page(
             html.message_page(self.words.on_page(f"{key}_title"), self.words.on_page(key)), status
         )
-        if status == 429:
-            page.headers["Retry-After"] = str(client_side.RATE_WINDOW)
+        if status in (429, 503):
+            page.headers["Retry-After"] = str(client_side.RATE_WINDOW if status == 429 else 30)
         return page
 
     async def _allowed(self, request: web.Request, token: str) -> bool:
@@ -85,6 +85,18 @@ class ClientPages:
         return response
 
     async def show(self, request: web.Request) -> web.Response:
+        try:
+            return await self._show(request)
+        except client_side.Unavailable:
+            return self._closed(503)
+
+    async def send(self, request: web.Request) -> web.Response:
+        try:
+            return await self._send(request)
+        except client_side.Unavailable:
+            return self._closed(503)
+
+    async def _show(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         if not await self._allowed(request, token):
             return self._closed(429)
@@ -93,7 +105,7 @@ class ClientPages:
             return self._closed(page.status)
         return self._form(request, page)
 
-    async def send(self, request: web.Request) -> web.Response:
+    async def _send(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         if not await self._allowed(request, token):
             return self._closed(429)
