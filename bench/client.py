@@ -20,7 +20,7 @@ import time
 import aiohttp
 
 from bench.ack import _pct, _ready
-from bench.common import KEY, ROOT, fresh_redis, median
+from bench.common import KEY, ROOT, commandstats, fresh_redis, median
 from bot.core.clock import SystemClock
 from bot.core.messages import Link, Message
 from bot.service.api import Actor, Place, Recipient
@@ -99,34 +99,48 @@ async def run(reps: int = 3) -> dict[str, float]:
                 aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
                 for _ in range(CONCURRENT)
             ]
+            import redis.asyncio as aioredis  # noqa: PLC0415
+
+            r = aioredis.from_url(server.url, decode_responses=True)
             try:
                 for _ in range(reps):
-                    await _rep(sessions, links, base, figures)
+                    await _rep(sessions, links, base, figures, r)
             finally:
                 for s in sessions:
                     await s.close()
+                await r.aclose()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     return {k: median(v) for k, v in figures.items()}
 
 
-async def _rep(sessions, links: list[str], base: str, figures: dict) -> None:  # noqa: ANN001
+async def _commands(r) -> int:  # noqa: ANN001 - the server's Redis
+    stats = await commandstats(r)
+    return sum(n for name, n in stats.items() if name not in ("info",))
+
+
+async def _rep(sessions, links: list[str], base: str, figures: dict, r) -> None:  # noqa: ANN001
     def note(name: str, pair: tuple[float, float]) -> None:
         figures.setdefault(f"{name} p50", []).append(pair[0])
         figures.setdefault(f"{name} p99", []).append(pair[1])
 
+    async def counted(name: str, batch) -> None:  # noqa: ANN001 - a coroutine
+        before = await _commands(r)
+        note(name, await batch)
+        figures.setdefault(f"{name} commands", []).append((await _commands(r) - before) / 100)
+
     note("noop get", await _batch(_timed(s, "GET", f"{base}/noop") for s in sessions))
-    note("page", await _batch(_timed(s, "GET", u) for s, u in zip(sessions, links, strict=True)))
+    await counted("page", _batch(_timed(s, "GET", u) for s, u in zip(sessions, links, strict=True)))
     forms = []
     for s, url in zip(sessions, links, strict=True):  # each client's own form (cookie, CSRF)
         async with s.get(url) as resp:
             csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
         forms.append({**FORM, "csrf": csrf, "comment": "Thank you for today."})
     note("noop post", await _batch(_timed(s, "POST", f"{base}/noop", data=FORM) for s in sessions))
-    note(
+    await counted(
         "submit",
-        await _batch(
+        _batch(
             _timed(s, "POST", u, data=f) for s, u, f in zip(sessions, links, forms, strict=True)
         ),
     )
@@ -142,6 +156,8 @@ def report(out: dict[str, float]) -> list[str]:
         f"  submit     p50 {ms['submit p50']:.0f} ms, p99 {ms['submit p99']:.0f} ms"
         f"  | do-nothing POST p50 {ms['noop post p50']:.0f} ms, p99 {ms['noop post p99']:.0f} ms"
         f"  | ratio p50 {out['submit p50'] / out['noop post p50']:.1f}x",
+        f"  Redis commands per request (INFO commandstats, scripts' inner commands included):"
+        f" page load {out['page commands']:g}, submit {out['submit commands']:g}",
     ]
 
 
