@@ -303,15 +303,13 @@ async def after_checkin(
     series = await cs.store.series(rel.tenant, rel.id)
     if series.point(checkin.number) is None:
         return []
-    verdicts: list[core.Verdict] = []
-
-    def change(s: ClientSeries) -> ClientSeries:
-        s, verdict = core.practitioner_answered(s, summaries, checkin.number)
-        verdicts[:] = [verdict]
-        return s
-
-    await cs.store.change_series(rel.tenant, rel.id, change)
-    verdict = verdicts[0]
+    changed, verdict = core.practitioner_answered(series, summaries, checkin.number)
+    if changed != series:  # the gap opened or closed: written (compare-and-set, redone on a race)
+        await cs.store.change_series(
+            rel.tenant,
+            rel.id,
+            lambda s: core.practitioner_answered(s, summaries, checkin.number)[0],
+        )
     if verdict.nudge is None:
         return []
     return [client_views.nudge(cs.words, ctx.rubric, rel, verdict.nudge, None, verdict.gap)]
