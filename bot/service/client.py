@@ -10,8 +10,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from bot.core import client as core
 from bot.core import commands as c
 from bot.core import timeline, views
@@ -26,6 +28,7 @@ from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.store.client import ClientStore
 from bot.store.queue import Job
+from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ class ClientSide:
     signer: Signer | None = field(default=None, repr=False)  # None: no secret, no links
 
 
-def make(store: Any, rubric: Rubric, prompts_dir: Any, settings: Any) -> ClientSide:
+def make(store: Store, rubric: Rubric, prompts_dir: Path, settings: Settings) -> ClientSide:
     """Built in service/app.py's `build`; checks prompts/client.yaml against the rubric."""
     secret = settings.link_secret
     return ClientSide(
@@ -64,7 +67,7 @@ def make(store: Any, rubric: Rubric, prompts_dir: Any, settings: Any) -> ClientS
 
 
 def side(ctx: Context) -> ClientSide:
-    if ctx.client is None:
+    if not isinstance(ctx.client, ClientSide):
         raise RuntimeError("the client's side was not set up (service.app.build does it)")
     return ctx.client
 

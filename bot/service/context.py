@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.core import worktime
 from bot.core.clock import Clock
@@ -15,6 +15,9 @@ from bot.core.schedule import within_working_hours
 from bot.service.api import Notifier, Recipient
 from bot.store.queue import DueQueue, Job
 from bot.store.repository import Store
+
+if TYPE_CHECKING:
+    from bot.service.client import ClientSide  # (it builds on this module)
 
 
 class NoChannel(RuntimeError):
@@ -32,7 +35,7 @@ class Context:
     retention_days: int | None = None
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
-    client: Any = None  # service.client.ClientSide: the client's side (set up by build)
+    client: ClientSide | None = None  # the client's side (set up by service.app.build)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.channels.clientpage import html
 from bot.config import Settings
+from bot.core.client import ClientWords
 from bot.service import client as client_side
 from bot.service.app import Rapport
 from bot.web import with_page_headers
@@ -41,7 +42,7 @@ class ClientPages:
         self.per_address = per_address
 
     @property
-    def words(self):  # noqa: ANN201 - ClientWords
+    def words(self) -> ClientWords:
         return client_side.side(self.ctx).words
 
     def _page(self, body: str, status: int = 200) -> web.Response:
