@@ -46,11 +46,11 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
     """Routes for every enabled channel. Channels mount themselves; this file knows no platform."""
     app = web.Application(client_max_size=1024 * 1024)
     app[RAPPORT_KEY] = rapport
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
     from bot.channels import clientpage  # noqa: PLC0415 - it imports this module's headers
 
-    clientpage.mount(app, rapport, settings)
+    clientpage.mount(app, rapport, settings)  # the client's page (client ratings)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     if settings.slack_enabled:
         from bot.channels import slack  # noqa: PLC0415 - optional channel
 

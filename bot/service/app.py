@@ -17,9 +17,10 @@ from bot.core.messages import Action, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
 from bot.service import away, checkins, due, metrics
-from bot.service import client as client_side
 from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
+from bot.service.client import HANDLERS as CLIENT_HANDLERS
+from bot.service.client import make as make_client_side
 from bot.service.context import Context
 from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
@@ -28,7 +29,7 @@ from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
-HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS, **client_side.HANDLERS}
+HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS, **CLIENT_HANDLERS}
 
 
 class Rapport:
@@ -158,6 +159,6 @@ async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
         prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
         retention_days=settings.retention_days,
         dispatch_concurrency=settings.dispatch_concurrency,
-        client=client_side.make(store, rubric, settings.prompts_dir, settings),
+        client=make_client_side(store, rubric, settings.prompts_dir, settings),
     )
     return Rapport(ctx)

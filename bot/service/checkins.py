@@ -50,7 +50,8 @@ async def hold_session(ctx: Context, rel: Relationship, held: Held) -> tuple[Rel
         return CheckIn(r.id, r.entries, SESSION, session, at, ctx.now(), asked)
 
     def count(a: Aggregate) -> Aggregate:
-        return a.count(weeks[0], sessions=1)
+        # a session with client ratings on: its link is counted for the digest's response rate
+        return a.count(weeks[0], sessions=1, **client_side.link_count(ctx, rel))
 
     return await ctx.store.hold(rel.tenant, rel, bump, open_, count)
 
@@ -99,17 +100,14 @@ def prompt_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Message:
 async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     """DM the check-in (or review) and plan its reminder and its 'missed'."""
     notifier = ctx.notifier(rel.tenant)
-    prompt = prompt_for(ctx, rel, checkin)
-    ref = await notifier.send(await ctx.recipient(rel), prompt)
+    ref = await notifier.send(await ctx.recipient(rel), prompt_for(ctx, rel, checkin))
     week = iso_week(ctx.now())
-    links = client_side.link_for(ctx, rel, checkin) is not None  # counted for the digest
-
-    def count(a: Aggregate) -> Aggregate:
-        a = replace(a, sent=a.sent + 1).count(week, sent=1)
-        return a.count(iso_week(checkin.session_at), client_links=1) if links else a
-
     await ctx.store.change_checkin_and_aggregate(
-        rel.tenant, rel.id, checkin.number, lambda c: replace(c, message_ref=ref), count
+        rel.tenant,
+        rel.id,
+        checkin.number,
+        lambda c: replace(c, message_ref=ref),
+        lambda a: replace(a, sent=a.sent + 1).count(week, sent=1),
     )
     await plan_followups(ctx, rel, checkin)
 
@@ -295,7 +293,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         followups.append(
             views.watch_note(ctx.rubric, ctx.prompts, rel, verdict.reason, verdict.group)
         )
-    followups += await client_side.after_checkin(ctx, rel, after, agg.recent)
+    followups += await client_side.after_checkin(ctx, rel, after)
     rel = await _after_answer(ctx, rel, after)
     opened = await review_if_due(ctx, rel)
     if opened:

@@ -119,6 +119,13 @@ def link_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> str | None:
     return f"{cs.public_url}{PATH}{token}"
 
 
+def link_count(ctx: Context, rel: Relationship) -> dict[str, int]:
+    """The aggregate's counter for a session held with client ratings on (its check-in
+    carries a link): the digest's client response rate is answers over these."""
+    on = rel.client and ctx.client is not None and side(ctx).signer is not None
+    return {"client_links": 1} if on else {}
+
+
 def with_link(ctx: Context, rel: Relationship, checkin: CheckIn, message: Message) -> Message:
     url = link_for(ctx, rel, checkin)
     if url is None:
@@ -219,7 +226,10 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
         if isinstance(at, Closed):
             return at
         summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent
-        before, verdict = await _save(ctx, rel, claims, at, filled, summaries)
+        saved = await _save(ctx, rel, claims, at, filled, summaries)
+        if saved is None:
+            return Closed(410)
+        before, verdict = saved
         if before is None:
             week = iso_week(at)
             await ctx.store.change_aggregate(
@@ -247,9 +257,9 @@ async def _save(
     at: datetime,
     filled: core.Filled,
     summaries: tuple[Summary, ...],
-) -> tuple[ClientAnswer | None, core.Verdict]:
+) -> tuple[ClientAnswer | None, core.Verdict] | None:
     """The answer and the client's series, in one write; the previous answer and the
-    verdict."""
+    verdict (None: the relationship was forgotten meanwhile, nothing written)."""
     cs, now = side(ctx), ctx.now()
     comment = filled.comment if cs.store.stores_text else ""  # no key: no comment kept
     verdicts: list[core.Verdict] = []
@@ -265,8 +275,10 @@ async def _save(
         verdicts[:] = [verdict]
         return answer, series
 
-    before, _series = await cs.store.save(rel.tenant, rel.id, claims.checkin, change)
-    return before, verdicts[0]
+    saved = await cs.store.save(rel.tenant, rel.id, claims.checkin, change)
+    if saved is None:
+        return None
+    return saved[0], verdicts[0]
 
 
 async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
@@ -295,9 +307,7 @@ async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
         )
 
 
-async def after_checkin(
-    ctx: Context, rel: Relationship, checkin: CheckIn, summaries: tuple[Summary, ...]
-) -> list[Message]:
+async def after_checkin(ctx: Context, rel: Relationship, checkin: CheckIn) -> list[Message]:
     """The practitioner answered a session's check-in: with the client's answer for it, the
     gap may open (the gap nudge) or close."""
     if not rel.client or checkin.kind != SESSION or ctx.client is None:
@@ -306,6 +316,7 @@ async def after_checkin(
     series = await cs.store.series(rel.tenant, rel.id)
     if series.point(checkin.number) is None:
         return []
+    summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent  # with this answer
     changed, verdict = core.practitioner_answered(series, summaries, checkin.number)
     if changed != series:  # the gap opened or closed: written (compare-and-set, redone on a race)
         await cs.store.change_series(

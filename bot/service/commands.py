@@ -7,6 +7,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import bot.service.client as client_side
 from bot.core import commands as c
 from bot.core import timeline, views
 from bot.core.messages import Message
@@ -14,7 +15,6 @@ from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
 from bot.core.schedule import local, midway_session, plan_of, to_utc
 from bot.service import checkins, digests
-from bot.service import client as client_side
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.service.due import plan_calendar_review, plan_next, session_job
@@ -396,9 +396,9 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     rel = await ctx.store.relationship(actor.tenant, rid) if rid else None
     if rel is None or rel.owner != actor.user:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
-    await client_side.forget(ctx, rel)  # the client's answers first: keyed by check-in number
     await ctx.store.forget(rel, c.alias_key(rel.alias))
     await ctx.queue.purge(rel.id)
+    await client_side.forget(ctx, rel)  # after the relationship: no client answer lands since
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 
 

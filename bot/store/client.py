@@ -90,18 +90,23 @@ class ClientStore:
         rid: str,
         number: int,
         change: Callable[[ClientAnswer | None, ClientSeries], tuple[ClientAnswer, ClientSeries]],
-    ) -> tuple[ClientAnswer | None, ClientSeries]:
+    ) -> tuple[ClientAnswer | None, ClientSeries] | None:
         """Store a session's answer and the series it changes, together: `change(previous
-        answer, series)` gives both, and is redone if either changed meanwhile (two submits
-        at once: one wins whole). Returns the previous answer and the new series."""
+        answer, series)` gives both, and is redone if either (or the relationship) changed
+        meanwhile (two submits at once: one wins whole). None, and nothing written, once
+        the relationship is gone (forgotten meanwhile). Returns the previous answer and the
+        new series."""
+        rkey = keys.relationship(tenant, rid)
         akey, skey = keys.client_answer(tenant, rid, number), keys.client_series(tenant, rid)
         while True:
-            raw_answer, raw_series = await self.redis.mget([akey, skey])
+            raw_rel, raw_answer, raw_series = await self.redis.mget([rkey, akey, skey])
+            if raw_rel is None:
+                return None
             before = self._decode(raw_answer, akey)
             answer, series = change(
                 before, decode(raw_series, skey, _read_series) or ClientSeries()
             )
-            tx = Tx().guard(akey, raw_answer).guard(skey, raw_series)
+            tx = Tx().guard(rkey, raw_rel).guard(akey, raw_answer).guard(skey, raw_series)
             tx.do("SET", akey, self._encode(answer)).do("SET", skey, dump(series.to_dict()))
             if await self.store.commit(tx):
                 return before, series

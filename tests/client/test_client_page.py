@@ -267,3 +267,16 @@ async def test_retention_removes_old_client_answers(site: Site) -> None:
     assert await stored(site) == []
     series = await site.rapport.ctx.client.store.series("console:t1", claims_of(url)["r"])
     assert series.recent == ()
+
+
+async def test_an_answer_racing_a_forget_writes_nothing(site: Site) -> None:
+    url = await site.new_link()
+    claims = claims_of(url)
+    store = site.rapport.ctx.client.store
+    await site.rapport.ctx.store.redis.delete(f"rapport:{{console:t1}}:rel:{claims['r']}")
+
+    def change(before, series):  # what a submit that read the relationship just before does
+        raise AssertionError("not reached: the relationship is gone")
+
+    assert await store.save("console:t1", claims["r"], 1, change) is None
+    assert await stored(site) == []
