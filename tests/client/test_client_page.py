@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.client import LINK_PURPOSE
 from bot.core.signed import Signer, _b64, _unb64
+from bot.store import keys
 from bot.web import PAGE_HEADERS
 from tests.client.conftest import FOUR, Site
 from tests.service_helpers import drain
@@ -273,7 +274,7 @@ async def test_an_answer_racing_a_forget_writes_nothing(site: Site) -> None:
     url = await site.new_link()
     claims = claims_of(url)
     store = site.rapport.ctx.client.store
-    await site.rapport.ctx.store.redis.delete(f"rapport:{{console:t1}}:rel:{claims['r']}")
+    await site.rapport.ctx.store.redis.delete(keys.relationship("console:t1", claims["r"]))
 
     def change(before, series):  # what a submit that read the relationship just before does
         raise AssertionError("not reached: the relationship is gone")
