@@ -393,12 +393,16 @@ async def prune(ctx: Context, rel: Relationship, before: float) -> int:
 
 
 async def series_of(ctx: Context, rels: list[Relationship]) -> list[ClientSeries | None]:
-    """Each relationship's client series (None where client ratings are off and none was
-    ever answered)."""
-    if ctx.client is None or not rels:
-        return [None] * len(rels)
-    found = await side(ctx).store.many_series(rels[0].tenant, [r.id for r in rels])
-    return [s if (r.client or s.recent) else None for r, s in zip(rels, found, strict=True)]
+    """Each relationship's client series; None where client ratings are off (then nothing
+    is read: `list` and `history` cost what they did before client ratings existed)."""
+    out: list[ClientSeries | None] = [None] * len(rels)
+    on = [i for i, r in enumerate(rels) if r.client]
+    if ctx.client is None or not on:
+        return out
+    found = await side(ctx).store.many_series(rels[0].tenant, [rels[i].id for i in on])
+    for i, series in zip(on, found, strict=True):
+        out[i] = series
+    return out
 
 
 HANDLERS = {c.ClientRatings: toggle}
