@@ -32,7 +32,10 @@ MAX_ADVANCE = timedelta(days=400)
 DEMO_WORDS: dict[str, tuple[str, str]] = {
     "advance": ("advance <n>d | advance <n>h", "move the demo's clock; what falls due happens"),
     "press": ("press <n>", "press the button shown as [… → press n]"),
-    "answer": ("answer 4 5 3 4 | text | text", "answer the check-in you opened"),
+    "answer": (
+        "answer 4 5 3 4 | text | text",
+        "answer the check-in you opened (or, as the client, the client's page)",
+    ),
     "now": ("now", "the demo's date and time"),
     "quit": ("quit", "leave the demo (Ctrl-C does too)"),
 }
