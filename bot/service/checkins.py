@@ -310,6 +310,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         isinstance(values.get(q.id), str) and values.get(q.id) for q in questions
     )
     update = views.checkin_done(ctx.rubric, ctx.prompts, rel, after, text_dropped)
+    update = client_side.with_link(ctx, rel, after, update)  # the DM keeps the client's link
     return Submitted(update=update, followups=tuple(followups))
 
 

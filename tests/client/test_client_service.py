@@ -102,6 +102,7 @@ async def test_the_gap_nudge_comes_after_two_sessions_in_a_row_and_list_marks_it
     await client_answers(rapport, first, 3)  # the client answers first...
     result = await practitioner_answers(rapport, first, 5)  # ...a gap once: not nudged
     assert not [m for m in result.followups if m.kind.startswith("client_")]
+    assert token_of(result.update) == token_of(first)  # the saved DM keeps the client's link
     second = await session(rapport, outbox, clock)
     await client_answers(rapport, second, 3)
     result = await practitioner_answers(rapport, second, 5)
