@@ -19,14 +19,14 @@ from bot.core import commands as c
 from bot.core import timeline, views
 from bot.core.client import ClientAnswer, ClientPoint, ClientSeries, ClientWords, LinkClaims
 from bot.core.messages import Message, Paragraph, Span
-from bot.core.models import SESSION, CheckIn, Relationship, Summary
+from bot.core.models import SESSION, CheckIn, Relationship
 from bot.core.rubric import DriftParams, Rubric
 from bot.core.schedule import iso_week, local
 from bot.core.signed import BadToken, ExpiredToken, Signer, expires_at
 from bot.core.views import client as client_views
 from bot.service.api import Actor, Place
 from bot.service.context import Context
-from bot.store.client import ClientStore
+from bot.store.client import AnswerRecords, ClientStore
 from bot.store.queue import Job
 from bot.store.repository import Store
 
@@ -219,22 +219,10 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
     if not isinstance(filled, core.Filled):
         page = await open_page(ctx, token)
         return replace(page, values=dict(values), errors=filled) if isinstance(page, Page) else page
-    with ctx.store.scope():  # the relationship and its aggregate: one round trip
-        await ctx.store.prefetch(claims.tenant, claims.relationship)
-        rel = await ctx.store.relationship(claims.tenant, claims.relationship)
-        at = _session_of(rel, claims)
-        if isinstance(at, Closed):
-            return at
-        summaries = (await ctx.store.aggregate(rel.tenant, rel.id)).recent
-        saved = await _save(ctx, rel, claims, at, filled, summaries)
-        if saved is None:
-            return Closed(410)
-        before, verdict = saved
-        if before is None:
-            week = iso_week(at)
-            await ctx.store.change_aggregate(
-                rel.tenant, rel.id, lambda a: a.count(week, client_answered=1)
-            )
+    saved = await _save(ctx, claims, filled)
+    if isinstance(saved, Closed):
+        return saved
+    rel, before, verdict = saved
     await ctx.schedule(
         "client",
         rel.tenant,
@@ -251,34 +239,34 @@ async def submit(ctx: Context, token: str, values: Mapping[str, str]) -> Page | 
 
 
 async def _save(
-    ctx: Context,
-    rel: Relationship,
-    claims: LinkClaims,
-    at: datetime,
-    filled: core.Filled,
-    summaries: tuple[Summary, ...],
-) -> tuple[ClientAnswer | None, core.Verdict] | None:
-    """The answer and the client's series, in one write; the previous answer and the
-    verdict (None: the relationship was forgotten meanwhile, nothing written)."""
+    ctx: Context, claims: LinkClaims, filled: core.Filled
+) -> tuple[Relationship, ClientAnswer | None, core.Verdict] | Closed:
+    """The answer, the client's series and the aggregate's count, from one read and in one
+    compare-and-set write (redone on a conflict); the relationship, the previous answer and
+    the verdict, or why the link no longer opens (nothing written)."""
     cs, now = side(ctx), ctx.now()
     comment = filled.comment if cs.store.stores_text else ""  # no key: no comment kept
-    verdicts: list[core.Verdict] = []
+    result: list = [Closed(410)]
 
-    def change(
-        before: ClientAnswer | None, series: ClientSeries
-    ) -> tuple[ClientAnswer, ClientSeries]:
+    def change(found: AnswerRecords) -> AnswerRecords | None:
+        at = _session_of(found.relationship, claims)
+        if isinstance(at, Closed):
+            result[:] = [at]
+            return None
+        rel, before = found.relationship, found.answer
         answer = ClientAnswer(claims.checkin, at, dict(filled.ratings), now, comment)
-        if before is not None:  # a change: one answer per session, first answered kept
+        agg = found.aggregate
+        if before is None:  # the session's first answer: counted for the digest
+            agg = agg.count(iso_week(at), client_answered=1)
+        else:  # a change: one answer per session, first answered kept
             answer = replace(answer, answered_at=before.answered_at, edited_at=now)
         point = ClientPoint(claims.checkin, at, dict(filled.ratings))
-        series, verdict = core.answered(cs.params, cs.groups, series, point, summaries)
-        verdicts[:] = [verdict]
-        return answer, series
+        series, verdict = core.answered(cs.params, cs.groups, found.series, point, agg.recent)
+        result[:] = [(rel, before, verdict)]
+        return replace(found, answer=answer, series=series, aggregate=agg)
 
-    saved = await cs.store.save(rel.tenant, rel.id, claims.checkin, change)
-    if saved is None:
-        return None
-    return saved[0], verdicts[0]
+    await cs.store.save(claims.tenant, claims.relationship, claims.checkin, change)
+    return result[0]
 
 
 async def tell(ctx: Context, rel: Relationship, job: Job) -> None:

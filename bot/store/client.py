@@ -5,14 +5,14 @@ compare-and-set through the main store's script (`Store.commit`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.client import ClientAnswer, ClientSeries
-from bot.core.models import Relationship
+from bot.core.models import Aggregate, Relationship
 from bot.store import keys
 from bot.store.records import decode, dump
-from bot.store.repository import Store, Tx, read_relationship
+from bot.store.repository import Store, Tx, read_aggregate, read_relationship
 
 
 def _read_answer(_version: int, data: dict[str, Any]) -> ClientAnswer:
@@ -21,6 +21,16 @@ def _read_answer(_version: int, data: dict[str, Any]) -> ClientAnswer:
 
 def _read_series(_version: int, data: dict[str, Any]) -> ClientSeries:
     return ClientSeries.from_dict(data)
+
+
+@dataclass(frozen=True)
+class AnswerRecords:
+    """What a client's answer reads and writes together."""
+
+    relationship: Relationship | None
+    answer: ClientAnswer | None
+    series: ClientSeries
+    aggregate: Aggregate
 
 
 class ClientStore:
@@ -89,27 +99,38 @@ class ClientStore:
         tenant: str,
         rid: str,
         number: int,
-        change: Callable[[ClientAnswer | None, ClientSeries], tuple[ClientAnswer, ClientSeries]],
-    ) -> tuple[ClientAnswer | None, ClientSeries] | None:
-        """Store a session's answer and the series it changes, together: `change(previous
-        answer, series)` gives both, and is redone if either (or the relationship) changed
-        meanwhile (two submits at once: one wins whole). None, and nothing written, once
-        the relationship is gone (forgotten meanwhile). Returns the previous answer and the
-        new series."""
-        rkey = keys.relationship(tenant, rid)
-        akey, skey = keys.client_answer(tenant, rid, number), keys.client_series(tenant, rid)
+        change: Callable[[AnswerRecords], AnswerRecords | None],
+    ) -> AnswerRecords | None:
+        """A client's answer: the relationship, the session's answer, the client's series and
+        the relationship's aggregate read in one `MGET`; `change` gives the new answer,
+        series and aggregate (None: write nothing), written by one compare-and-set script
+        that also requires the relationship unchanged (a forget meanwhile wins); on a
+        conflict all is read again and `change` redone. Returns what was written."""
+        names = [
+            keys.relationship(tenant, rid),
+            keys.client_answer(tenant, rid, number),
+            keys.client_series(tenant, rid),
+            keys.aggregate(tenant, rid),
+        ]
         while True:
-            raw_rel, raw_answer, raw_series = await self.redis.mget([rkey, akey, skey])
-            if raw_rel is None:
-                return None
-            before = self._decode(raw_answer, akey)
-            answer, series = change(
-                before, decode(raw_series, skey, _read_series) or ClientSeries()
+            raws = await self.redis.mget(names)
+            found = AnswerRecords(
+                relationship=decode(raws[0], names[0], read_relationship),
+                answer=self._decode(raws[1], names[1]),
+                series=decode(raws[2], names[2], _read_series) or ClientSeries(),
+                aggregate=decode(raws[3], names[3], read_aggregate) or Aggregate(),
             )
-            tx = Tx().guard(rkey, raw_rel).guard(akey, raw_answer).guard(skey, raw_series)
-            tx.do("SET", akey, self._encode(answer)).do("SET", skey, dump(series.to_dict()))
+            new = change(found) if found.relationship is not None else None
+            if new is None or new.answer is None:
+                return None
+            tx = Tx()
+            for name, raw in zip(names, raws, strict=True):
+                tx.guard(name, raw)
+            tx.do("SET", names[1], self._encode(new.answer))
+            tx.do("SET", names[2], dump(new.series.to_dict()))
+            tx.do("SET", names[3], dump(new.aggregate.to_dict()))
             if await self.store.commit(tx):
-                return before, series
+                return new
 
     async def forget(self, tenant: str, rid: str, entries: int) -> int:
         """Delete the client's answers and series of a relationship (check-ins 1..entries)."""

@@ -276,7 +276,7 @@ async def test_an_answer_racing_a_forget_writes_nothing(site: Site) -> None:
     store = site.rapport.ctx.client.store
     await site.rapport.ctx.store.redis.delete(keys.relationship("console:t1", claims["r"]))
 
-    def change(before, series):  # what a submit that read the relationship just before does
+    def change(found):  # what a submit that read the relationship just before would write
         raise AssertionError("not reached: the relationship is gone")
 
     assert await store.save("console:t1", claims["r"], 1, change) is None
