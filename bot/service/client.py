@@ -5,7 +5,6 @@ forget and retention."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -27,10 +26,11 @@ from bot.core.views import client as client_views
 from bot.service.api import Actor, Place
 from bot.service.context import Context
 from bot.store.client import AnswerRecords, ClientStore
+from bot.store.errors import StorageUnavailable
 from bot.store.queue import Job
 from bot.store.repository import Store
 
-log = logging.getLogger(__name__)
+Unavailable = StorageUnavailable  # Redis away: the page says "try again" (503)
 
 PATH = "/client/"  # + token: the client's page (bot/channels/clientpage)
 FORM_HOURS = 12  # a page's form (its CSRF token) is good for this long

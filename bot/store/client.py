@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.client import ClientAnswer, ClientSeries
 from bot.core.models import Aggregate, Relationship
 from bot.store import keys
+from bot.store.errors import translated
 from bot.store.records import decode, dump
 from bot.store.repository import Store, Tx, read_aggregate, read_relationship
 
@@ -33,6 +34,7 @@ class AnswerRecords:
     aggregate: Aggregate
 
 
+@translated  # Redis down: StorageUnavailable, which the page turns into a friendly 503
 class ClientStore:
     def __init__(self, store: Store) -> None:
         self.store = store

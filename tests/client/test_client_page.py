@@ -281,3 +281,39 @@ async def test_an_answer_racing_a_forget_writes_nothing(site: Site) -> None:
 
     assert await store.save("console:t1", claims["r"], 1, change) is None
     assert await stored(site) == []
+
+
+async def test_storage_away_is_a_friendly_503_not_a_stack_trace(redis, clock) -> None:
+    import aiohttp
+    import redis.asyncio as aioredis
+    from aiohttp import web
+
+    from bot.store.server import free_port
+    from bot.web import create_app
+    from tests.client.conftest import rapport_settings
+    from tests.service_helpers import DM, actor, make_service
+
+    port = free_port()
+    rapport, outbox = await make_service(redis, clock, public_url=f"http://127.0.0.1:{port}")
+    await rapport.command(actor(), "add Sam client=on", DM)
+    await rapport.command(actor(), "log Sam", DM)
+    await drain(rapport)
+    url = next(b.url for _t, m in outbox.sent for b in m.blocks if hasattr(b, "url"))
+    dead = aioredis.from_url(f"redis://127.0.0.1:{free_port()}", decode_responses=True)
+    rapport.ctx.client.store.redis = dead  # the page's Redis goes away
+    rapport.ctx.store.redis = dead
+    runner = web.AppRunner(create_app(rapport, rapport_settings(port)))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            body = await response.text()
+            assert response.status == 503 and "try again in a minute" in body
+            assert response.headers["Retry-After"] == "30"
+            assert (
+                response.headers["Content-Security-Policy"]
+                == PAGE_HEADERS["Content-Security-Policy"]
+            )
+    finally:
+        await runner.cleanup()
+        await dead.aclose()
