@@ -93,12 +93,13 @@ def _reply(cs: ClientSide, key: str, **values: object) -> Message:
     return Message(summary=line, blocks=(Paragraph((Span(line),)),))
 
 
-def added(ctx: Context, message: Message, on: bool) -> Message:
+def added(ctx: Context, message: Message, cmd: c.Add) -> Message:
     """`add ... client=on`: the reply says so (or why there will be no links)."""
-    if not on:
+    if not cmd.client:
         return message
     cs = side(ctx)
-    line = cs.words.say("no_secret") if cs.signer is None else cs.words.say("turned_on", alias="it")
+    key = "no_secret" if cs.signer is None else "turned_on"
+    line = cs.words.say(key, alias=cmd.alias)
     return replace(message, blocks=(*message.blocks, Paragraph((Span(line),))))
 
 

@@ -119,7 +119,7 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
     else:
         pieces.append(("added_open", {}))
     await plan_calendar_review(ctx, rel)
-    return client_side.added(ctx, views.compose(ctx.prompts, *pieces), cmd.client)
+    return client_side.added(ctx, views.compose(ctx.prompts, *pieces), cmd)
 
 
 def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationship, int]:
