@@ -16,7 +16,17 @@ Lines = list[str]
 def _signal(args: argparse.Namespace) -> Lines:
     if args.sweep:
         return signal.sweep()
-    return signal.report(signal.run(args.series, args.seed), args.series, args.seed)
+    from bench import signal_client  # noqa: PLC0415 - the client's series and the gap
+
+    lines = signal.report(signal.run(args.series, args.seed), args.series, args.seed)
+    two_views = signal_client.run(args.series, args.seed)
+    return lines + signal_client.report(two_views, args.series, args.seed)
+
+
+def _client(args: argparse.Namespace) -> Lines:
+    from bench import client  # noqa: PLC0415
+
+    return client.report(asyncio.run(client.run(args.reps)))
 
 
 # One entry per benchmark, in the order `make bench` runs them: name -> runner(args) -> lines.
@@ -27,6 +37,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], Lines]] = {
     "digest": lambda a: digest.report(asyncio.run(digest.run(a.reps))),
     "memory": lambda a: history.report_memory(asyncio.run(history.run_memory())),
     "ack": lambda a: ack.report(asyncio.run(ack.run(a.reps))),
+    "client": _client,
     "signal": _signal,
     "export": lambda a: export_bench.report(asyncio.run(export_bench.run(reps=a.reps))),
     "forget": lambda a: forget.report(asyncio.run(forget.run(a.reps))),

@@ -46,6 +46,9 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
     """Routes for every enabled channel. Channels mount themselves; this file knows no platform."""
     app = web.Application(client_max_size=1024 * 1024)
     app[RAPPORT_KEY] = rapport
+    from bot.channels import clientpage  # noqa: PLC0415 - it imports this module's headers
+
+    clientpage.mount(app, rapport, settings)  # the client's page (client ratings)
     app.router.add_get("/healthz", healthz)
     if settings.metrics_port is None:  # else on a port of its own: `create_metrics_app`
         app.router.add_get("/metrics", metrics)

@@ -184,7 +184,7 @@ INVALID = [
     ("add Sam colour=blue", "“colour” isn't an option", "add"),
     (
         "add Sam =5",
-        "isn't an option; the options are sessions, every, start, length and held",
+        "isn't an option; the options are sessions, every, start, length, held and client",
         "add",
     ),
     ("add Sam sessions=3 sessions=4", "sessions is given twice", "add"),
@@ -241,7 +241,7 @@ def test_invalid_forms_say_what_is_wrong_and_show_the_form(
 def test_the_add_form_is_the_documented_one() -> None:
     assert USAGE["add"] == (
         "add <alias> [sessions=<n>|open] [every=weekly|biweekly|monthly|<n>d]"
-        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>]"
+        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>] [client=on]"
     )
 
 

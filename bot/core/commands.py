@@ -92,6 +92,7 @@ class Add:
     start: datetime | None = None  # naive local wall time of the first session
     length_minutes: int = 60
     held: int | None = None  # sessions held before Rapport; None: counted from a past start
+    client: bool = False  # client ratings on from the start (`client=on`)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,14 @@ class Export:
 
 
 @dataclass(frozen=True)
+class ClientRatings:
+    """`client <alias> on|off`: a private link for the client with each session's check-in."""
+
+    alias: str
+    on: bool
+
+
+@dataclass(frozen=True)
 class Forget:
     alias: str
     confirmed: bool = False
@@ -227,6 +236,7 @@ Command = (
     | Away
     | Back
     | Hours
+    | ClientRatings
 )
 
 
@@ -245,7 +255,7 @@ USAGE: dict[str, str] = {
     "help": "help [command]",
     "add": (
         "add <alias> [sessions=<n>|open] [every=weekly|biweekly|monthly|<n>d]"
-        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>]"
+        " [start=YYYY-MM-DD HH:MM] [length=<minutes>] [held=<n>] [client=on]"
     ),
     "log": "log <alias> [YYYY-MM-DD HH:MM]",
     "history": "history <alias>",
@@ -265,6 +275,7 @@ USAGE: dict[str, str] = {
     "away": "away until YYYY-MM-DD",
     "back": "back",
     "hours": "hours [HH:MM-HH:MM [mon,tue,...]]",
+    "client": "client <alias> on|off",
 }
 
 # The `help` reply: most used and shortest forms first, each with what it does.
@@ -280,6 +291,9 @@ _HELP: tuple[tuple[str, str], ...] = (
     ("list", "your relationships, one line each"),
     ("history <alias>", "trends, sessions held and reviews (only you see it)"),
     ("add <alias> sessions=<n> held=<n>", "a relationship under way: n held before Rapport"),
+    ("client <alias> on", "a private link for your client to rate each session too"),
+    ("client <alias> off", "no more client links (their answers so far are kept)"),
+    ("add <alias> client=on", "client ratings on from the start"),
     ("skip <alias>", "cancel the next scheduled session: no check-in, the plan runs longer"),
     ("skip <alias> YYYY-MM-DD", "cancel that day's session instead"),
     ("move <alias> YYYY-MM-DD HH:MM", "move the next session to another time"),
@@ -424,13 +438,14 @@ def _time(text: str, usage: str, form: str) -> time:
 
 # --- add options ---------------------------------------------------------------------
 
-_OPTIONS = ("sessions", "every", "start", "length", "held")
+_OPTIONS = ("sessions", "every", "start", "length", "held", "client")
 _EXAMPLES = {
     "sessions": "sessions=10",
     "every": "every=weekly",
     "start": "start=2026-03-02 10:00",
     "length": "length=50",
     "held": "held=7",
+    "client": "client=on",
 }
 _NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only, short enough for int()
 _DAYS = re.compile(r"([0-9]{1,6})\s*(d|days?|w|weeks?)")
@@ -476,6 +491,15 @@ def _held(value: str) -> int:
     if _NUMBER.fullmatch(value) and int(value) <= MAX_SESSIONS:
         return int(value)
     raise CommandError(f"held must be a whole number from 0 to {MAX_SESSIONS}", USAGE["add"])
+
+
+def _on_off(value: str, command: str) -> bool:
+    folded = value.casefold()
+    if folded in ("on", "yes", "true"):
+        return True
+    if folded in ("off", "no", "false"):
+        return False
+    raise CommandError(f"client must be on or off (got “{_shown(value)}”)", USAGE[command])
 
 
 def _length(value: str) -> int:
@@ -534,7 +558,7 @@ def _parse_add(words: list[str]) -> Add:
         if key not in _OPTIONS:
             raise CommandError(
                 f"“{_shown(key)}” isn't an option; the options are sessions, every, start,"
-                " length and held",
+                " length, held and client",
                 usage,
             )
         if key in seen:
@@ -548,6 +572,8 @@ def _parse_add(words: list[str]) -> Add:
             command = replace(command, length_minutes=_length(value))
         elif key == "held":
             command = replace(command, held=_held(value))
+        elif key == "client":
+            command = replace(command, client=_on_off(value, "add"))
         else:
             following = option_words[i + 1] if i + 1 < len(option_words) else None
             start, used_next = _start(value, following)
@@ -744,6 +770,15 @@ def _parse_hours(words: list[str]) -> Hours:
     return Hours(start, end, tuple(sorted(days)))
 
 
+def _parse_client(words: list[str]) -> ClientRatings:
+    usage = USAGE["client"]
+    if not words or words[-1].casefold() not in ("on", "off"):
+        raise CommandError("say on or off after the alias: client Sam on", usage)
+    return ClientRatings(
+        alias=clean_alias(" ".join(words[:-1]), "client"), on=words[-1].casefold() == "on"
+    )
+
+
 _NEW_PARSERS = {
     "pause": _parse_pause,
     "away": _parse_away,
@@ -753,6 +788,7 @@ _NEW_PARSERS = {
     "move": _parse_move,
     "extend": _parse_extend,
     "rename": _parse_rename,
+    "client": _parse_client,
 }
 _BARE_COMMANDS = {"list": ListRelationships, "export": Export}
 _SYNONYMS = {"?": "help", "ls": "list"}

@@ -26,6 +26,8 @@ class PractitionerWeek:
     previous: Mapping[str, float] = field(default_factory=dict)  # last week's
     drifting: int = 0
     reviews_soon: int = 0
+    client_links: int = 0  # session check-ins sent with a client link
+    client_answered: int = 0  # of those sessions, answered by the client
 
 
 def week_groups(agg: Aggregate, week: str) -> dict[str, tuple[float, int]]:
@@ -63,6 +65,8 @@ def practitioner_week(
         previous=means(previous),
         drifting=drifting,
         reviews_soon=reviews_soon,
+        client_links=total("client_links"),
+        client_answered=total("client_answered"),
     )
 
 
@@ -78,6 +82,19 @@ def _arrow(now: float | None, before: float | None) -> str:
 def _team_mean(rows: Sequence[PractitionerWeek], gid: str, attr: str) -> float | None:
     values = [getattr(r, attr)[gid] for r in rows if gid in getattr(r, attr)]
     return mean(values) if len(values) >= MINIMUM else None
+
+
+def _client_rate(rows: Sequence[PractitionerWeek]) -> list[tuple[str, str]]:
+    """The team's client response rate: only where client ratings are in use, and only from
+    MINIMUM practitioners or more (never an answer, a comment or a pseudonym)."""
+    using = [r for r in rows if r.client_links]
+    if not using:
+        return []
+    if len(using) < MINIMUM:
+        return [("Client response rate", "too little data")]
+    links = sum(r.client_links for r in using)
+    answered = sum(min(r.client_answered, r.client_links) for r in using)
+    return [("Client response rate", f"{round(100 * answered / links)}%")]
 
 
 def team_digest(
@@ -102,6 +119,7 @@ def team_digest(
         ("Relationships drifting", str(sum(r.drifting for r in rows))),
         ("Reviews in the next two weeks", str(sum(r.reviews_soon for r in rows))),
     ]
+    fields += _client_rate(rows)
     for g in rubric.groups:
         now = _team_mean(active, g.id, "groups")
         before = _team_mean(rows, g.id, "previous")

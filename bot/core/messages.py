@@ -58,7 +58,16 @@ class Divider:
     pass
 
 
-Block = Paragraph | Heading | Bullets | Fields | Actions | Divider
+@dataclass(frozen=True)
+class Link:
+    """A web address shown in full, to open or pass on (e.g. a client's link)."""
+
+    label: str
+    url: str
+    kind: str = ""  # "client": the console demo offers to play the client
+
+
+Block = Paragraph | Heading | Bullets | Fields | Actions | Divider | Link
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ class Relationship:
     reviews_offered: tuple[str, ...] = ()  # review keys already offered (never nag twice)
     resume_on: str | None = None  # "YYYY-MM-DD": a pause that ends by itself that morning
     paused_at: datetime | None = None  # when the pause began (open deadlines stop there)
+    # Client ratings (`client <alias> on`): each session's check-in carries a private link.
+    # Stored only when on, so a record written before it (no "client") reads as off.
+    client: bool = False
 
     @property
     def scheduled(self) -> bool:
@@ -123,7 +126,7 @@ class Relationship:
             "reviews_offered": list(self.reviews_offered),
             "resume_on": self.resume_on,
             "paused_at": _iso(self.paused_at),
-        }
+        } | ({"client": True} if self.client else {})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Relationship:

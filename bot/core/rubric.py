@@ -119,6 +119,9 @@ class Rubric:
     reminders: ReminderRules
     working_hours: WorkingHours
     contrasts_per_checkin: int
+    # The drift parameters for a client's own series (rubric.yaml `drift.client`: changes
+    # from `drift`). None: the same as `drift`.
+    client_drift: DriftParams | None = None
 
     @property
     def group_of(self) -> dict[str, str]:
@@ -284,8 +287,8 @@ def _bands(r: _Reader) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
-    d = r.sub("drift")
+def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftParams:
+    d = r.sub(name)
     d.only(
         "cutoff",
         "noise",
@@ -338,6 +341,23 @@ def _drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams:
         rearm_points=point("rearm_points"),
         rearm_sessions=d.integer("rearm_sessions", 1, 20),
     )
+
+
+def _own_drift(r: _Reader) -> Mapping[str, Any]:
+    """The `drift` mapping without its `client` block."""
+    return {k: v for k, v in r.sub("drift").data.items() if k != "client"}
+
+
+def _client_drift(r: _Reader, bands: tuple[Band, ...]) -> DriftParams | None:
+    """`drift.client`: the client series' parameters, each one `drift`'s unless given here,
+    checked by the same rules (errors name `drift.client.<key>`)."""
+    changes = r.sub("drift").data.get("client")
+    if changes is None:
+        return None
+    if not isinstance(changes, Mapping):
+        r.fail("drift.client", f"must be a mapping (got {_show(changes)})")
+    merged = {**_own_drift(r), **changes}
+    return _drift(_Reader(r.source, "drift", {"client": merged}), bands, "client")
 
 
 def _reviews(r: _Reader) -> ReviewRules:
@@ -395,7 +415,8 @@ def parse_rubric(data: Mapping[str, Any], source: str = "rubric.yaml") -> Rubric
     return Rubric(
         groups=groups,
         bands=bands,
-        drift=_drift(r, bands),
+        drift=_drift(_Reader(r.source, "", {"drift": _own_drift(r)}), bands),
+        client_drift=_client_drift(r, bands),
         reviews=_reviews(r),
         reminders=_reminders(r),
         working_hours=_working_hours(r),

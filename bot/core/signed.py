@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 class BadToken(ValueError):
@@ -66,3 +66,12 @@ def derive_secret(key_material: str, purpose: bytes = b"rapport signed paths v1"
     """A signing secret derived from another secret (the encryption key), so one variable
     is enough and the two uses never share a key."""
     return hmac.new(key_material.encode(), purpose, hashlib.sha256).digest()
+
+
+def expires_at(token: str) -> datetime:
+    """The expiry of a token already verified (raises BadToken if it is malformed)."""
+    try:
+        exp = json.loads(_unb64(token.partition(".")[0]))["exp"]
+        return datetime.fromtimestamp(int(exp), UTC)
+    except (ValueError, KeyError, TypeError):
+        raise BadToken("malformed claims") from None

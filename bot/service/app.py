@@ -20,6 +20,8 @@ from bot.service import away, checkins, clocks, due, metrics, workspaces
 from bot.service import commands as use_cases
 from bot.service import export as exporting
 from bot.service.api import Actor, Notifier, Place, Submitted
+from bot.service.client import HANDLERS as CLIENT_HANDLERS
+from bot.service.client import make as make_client_side
 from bot.service.context import Context
 from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
@@ -29,7 +31,7 @@ from bot.store.queue import DueQueue
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
-HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS}
+HANDLERS = {**use_cases.HANDLERS, **away.HANDLERS, **CLIENT_HANDLERS}
 
 
 class Rapport:
@@ -180,15 +182,17 @@ def sealer_for(settings: Settings) -> TextCipher | PlainText | None:
 
 
 async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
+    store, rubric = Store(redis, sealer_for(settings)), load_rubric(settings.rubric_path)
     ctx = Context(
-        store=Store(redis, sealer_for(settings)),
+        store=store,
         queue=DueQueue(redis, lease_seconds=settings.lease_seconds),
-        rubric=load_rubric(settings.rubric_path),
+        rubric=rubric,
         prompts=load_prompts(settings.prompts_dir),
         clock=clock,
         prompt_delay=timedelta(minutes=settings.prompt_delay_minutes),
         retention_days=settings.retention_days,
         uninstall_grace=timedelta(days=settings.uninstall_grace_days),
         dispatch_concurrency=settings.dispatch_concurrency,
+        client=make_client_side(store, rubric, settings.prompts_dir, settings),
     )
     return Rapport(ctx)

@@ -36,6 +36,7 @@ from bot.core.models import (
 from bot.core.reviews import ReviewDue, due_review
 from bot.core.schedule import iso_week, plan_of
 from bot.core.scoring import Scores, rotation, score
+from bot.service import client as client_side
 from bot.service.api import Actor, Submitted
 from bot.service.context import Context
 
@@ -62,7 +63,8 @@ async def hold_session(
         return CheckIn(r.id, r.entries, SESSION, session, at, ctx.now(), asked)
 
     def count(a: Aggregate) -> Aggregate:
-        return a.count(weeks[0], sessions=1)
+        # a session with client ratings on: its link is counted for the digest's response rate
+        return a.count(weeks[0], sessions=1, **client_side.link_count(ctx, rel))
 
     return await ctx.store.hold(rel.tenant, rel, bump, open_, count)
 
@@ -104,7 +106,8 @@ def form_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Form:
 
 
 def prompt_for(ctx: Context, rel: Relationship, checkin: CheckIn) -> Message:
-    return views.checkin_prompt(ctx.prompts, rel, checkin, form_for(ctx, rel, checkin))
+    prompt = views.checkin_prompt(ctx.prompts, rel, checkin, form_for(ctx, rel, checkin))
+    return client_side.with_link(ctx, rel, checkin, prompt)  # client ratings on: the link
 
 
 async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
@@ -317,6 +320,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         followups.append(
             views.watch_note(ctx.rubric, ctx.prompts, rel, verdict.reason, verdict.group)
         )
+    followups += await client_side.after_checkin(ctx, rel, after)
     rel = await _after_answer(ctx, rel, after)
     opened = await review_if_due(ctx, rel)
     if opened:
@@ -333,6 +337,7 @@ async def _submit(ctx: Context, actor: Actor, ref: str, values: Mapping[str, obj
         isinstance(values.get(q.id), str) and values.get(q.id) for q in questions
     )
     update = views.checkin_done(ctx.rubric, ctx.prompts, rel, after, text_dropped)
+    update = client_side.with_link(ctx, rel, after, update)  # the DM keeps the client's link
     return Submitted(update=update, followups=tuple(followups))
 
 

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import bot.service.client as client_side
 from bot.core import commands as c
 from bot.core import timeline, views
 from bot.core.messages import Message
@@ -50,20 +51,22 @@ def upcoming(rel: Relationship, now: datetime) -> datetime | None:
     return None
 
 
-def overview(ctx: Context, rel: Relationship, agg) -> views.Overview:
+def overview(ctx: Context, rel: Relationship, agg, series=None) -> views.Overview:
     now = ctx.now()
     nxt = upcoming(rel, now) if rel.status == ACTIVE else None
     first = timeline.next_planned(rel.timeline, plan_of(rel)) if rel.status == ACTIVE else None
     waiting = first.at if first and first.at < now else None
     outlook = review_outlook(rel, ctx.rubric.reviews, now) if rel.status != CLOSED else "closed"
-    return views.Overview(rel, agg, nxt, outlook, waiting)
+    words = ctx.client.words if ctx.client else None
+    return views.Overview(rel, agg, nxt, outlook, waiting, series, words)
 
 
 async def overviews(ctx: Context, actor: Actor) -> list[views.Overview]:
     rels = await ctx.store.relationships_of(actor.tenant, actor.user)
     rels.sort(key=lambda r: (r.status == CLOSED, r.alias.casefold()))
     aggs = await ctx.store.aggregates(actor.tenant, [r.id for r in rels])
-    return [overview(ctx, r, a) for r, a in zip(rels, aggs, strict=True)]
+    series = await client_side.series_of(ctx, rels)
+    return [overview(ctx, r, a, s) for r, a, s in zip(rels, aggs, series, strict=True)]
 
 
 def _first_session(cmd: c.Add, now_local: datetime) -> datetime | None:
@@ -91,6 +94,7 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
         cadence_monthly=bool(cmd.cadence and cmd.cadence.monthly),
         first_session=first,
         length_minutes=cmd.length_minutes,
+        client=cmd.client and client_side.side(ctx).signer is not None,
     )
     rel, counted = _under_way(rel, cmd, now)
     if refused := await aliases.refuse_look_alike(ctx, actor, cmd.alias):
@@ -117,7 +121,7 @@ async def add(ctx: Context, actor: Actor, cmd: c.Add, _place: Place) -> Message:
     else:
         pieces.append(("added_open", {}))
     await plan_calendar_review(ctx, rel)
-    return views.compose(ctx.prompts, *pieces)
+    return client_side.added(ctx, views.compose(ctx.prompts, *pieces), cmd)
 
 
 def _under_way(rel: Relationship, cmd: c.Add, now: datetime) -> tuple[Relationship, int]:
@@ -188,7 +192,8 @@ async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> 
     if isinstance(rel, Message):
         return rel
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
-    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg))
+    (series,) = await client_side.series_of(ctx, [rel])
+    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg, series))
 
 
 async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: Place) -> Message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core import worktime
 from bot.core.clock import Clock
@@ -15,6 +16,9 @@ from bot.service.api import Notifier, Recipient
 from bot.service.delivery import Once
 from bot.store.queue import DueQueue, Job, current_sends
 from bot.store.repository import Store
+
+if TYPE_CHECKING:
+    from bot.service.client import ClientSide  # (it builds on this module)
 
 
 class NoChannel(RuntimeError):
@@ -33,6 +37,7 @@ class Context:
     uninstall_grace: timedelta = timedelta(days=30)  # an uninstalled tenant's data is kept
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    client: ClientSide | None = None  # the client's side (set up by service.app.build)
 
     def now(self) -> datetime:
         return self.clock.now()

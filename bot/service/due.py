@@ -21,6 +21,7 @@ from bot.core.models import CLOSED, MISSED, PENDING, SESSION, Relationship
 from bot.core.reviews import due_review, next_calendar_review
 from bot.core.schedule import plan_of
 from bot.service import checkins, digests, holds
+from bot.service import client as client_side
 from bot.service.context import Context
 from bot.service.delivery import Gone
 from bot.store.queue import Job, current_sends, drain
@@ -193,6 +194,7 @@ HANDLERS = {
     "remind": _remind,
     "missed": _missed,
     "review": _review,
+    "client": client_side.tell,
 }
 
 
@@ -297,4 +299,5 @@ async def apply_retention(ctx: Context) -> int:
         for user in await ctx.store.practitioners(tenant):
             for rel in await ctx.store.relationships_of(tenant, user):
                 removed += await ctx.store.prune_checkins(tenant, rel.id, before)
+                removed += await client_side.prune(ctx, rel, before)
     return removed

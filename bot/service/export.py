@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+import bot.service.client as client_side
 from bot.core import views
 from bot.core.messages import Message
 from bot.core.models import CheckIn, Relationship
@@ -73,6 +74,7 @@ async def _file(
         for j, entry in enumerate(entries):
             out.append((("," if j else "") + "\n   " + _dumps(entry.to_dict())).encode())
             await slices.tick()
-        out.append(b"\n  ]}")
+        answers = _dumps(await client_side.export(ctx, rel))
+        out.append(b'\n  ], "client_answers": ' + answers.encode() + b"}")
     out.append(b"\n]}\n")
     return b"".join(out)

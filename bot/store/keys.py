@@ -134,3 +134,20 @@ OAUTH = f"{PREFIX}:{{oauth}}"  # OAuth states are no tenant's: a slot of their o
 def oauth_state(state: str) -> str:
     """The issue time of an OAuth `state`, deleted when it is consumed (single use)."""
     return f"{OAUTH}:state:{state}"
+
+
+# --- the client's side (issue 11) ----------------------------------------------------
+def client_answer(t: str, rid: str, checkin_number: int) -> str:
+    """JSON: the client's answer for one session (its comment sealed like other free text)."""
+    return f"{relationship(t, rid)}:client:{checkin_number}"
+
+
+def client_series(t: str, rid: str) -> str:
+    """JSON: the client's series (recent answers, drift state of the client's ratings)."""
+    return f"{relationship(t, rid)}:client"
+
+
+def client_rate(scope: str, ident: str, window: int) -> str:
+    """counter with a TTL: requests to client pages per token digest or per address in one
+    window. Not a tenant's (a forged token names none): a hash tag per counter."""
+    return f"{PREFIX}:{{rate:{scope}:{ident}}}:{window}"

@@ -749,11 +749,15 @@ class Store:
 
     async def erase(self, tenant: str, rid: str, entries: int) -> int:
         """Delete what a forgotten relationship left (its record is gone): check-ins 1..entries
-        and any the old index lists, then its aggregate and index, in small batches; then
+        and any the old index lists, the client's answers and series, then its aggregate and
+        index, in small batches; then
         its `forgetting` entry. Safe to run again. Returns keys deleted."""
         numbers = await self.redis.zrange(keys.checkin_index(tenant, rid), 0, -1)
         names = {keys.checkin(tenant, rid, int(n)) for n in numbers if str(n).isdigit()}
         names |= {keys.checkin(tenant, rid, n) for n in range(1, entries + 1)}
+        # The client's answers (one per check-in number at most) and their series.
+        names |= {keys.client_answer(tenant, rid, n) for n in range(1, entries + 1)}
+        names.add(keys.client_series(tenant, rid))
         ordered = [*sorted(names), keys.aggregate(tenant, rid), keys.checkin_index(tenant, rid)]
         deleted = 0
         step = FORGET_BATCH * FORGET_PIPELINE

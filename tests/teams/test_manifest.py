@@ -9,7 +9,7 @@ from pathlib import Path
 TEAMS = Path(__file__).resolve().parents[2] / "teams"
 # Teams allows ten commands per list: the most used ones (every word still works typed).
 WORDS = {
-    "help", "add", "log", "history", "list", "review", "skip", "move",
+    "help", "add", "log", "history", "list", "review", "skip", "client",
     "pause", "away", "digest", "export", "extend", "hours",
 }  # fmt: skip
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
 
-from bot.channels.console import render
+from bot.channels.console import client, render
 from bot.core.clock import ManualClock
 from bot.core.messages import Action, Button, Form, Message, RatingQuestion
 from bot.service.api import Actor, Place, Recipient
@@ -32,7 +32,10 @@ MAX_ADVANCE = timedelta(days=400)
 DEMO_WORDS: dict[str, tuple[str, str]] = {
     "advance": ("advance <n>d | advance <n>h", "move the demo's clock; what falls due happens"),
     "press": ("press <n>", "press the button shown as [… → press n]"),
-    "answer": ("answer 4 5 3 4 | text | text", "answer the check-in you opened"),
+    "answer": (
+        "answer 4 5 3 4 | text | text",
+        "answer the check-in you opened (or, as the client, the client's page)",
+    ),
     "now": ("now", "the demo's date and time"),
     "quit": ("quit", "leave the demo (Ctrl-C does too)"),
 }
@@ -47,6 +50,7 @@ class Autopilot:
     scripts: dict[str, Script] = field(default_factory=dict)
     answered: dict[str, int] = field(default_factory=dict)
     reviews: bool = False
+    clients: dict[str, Script] = field(default_factory=dict)  # alias -> the client's level
 
     def alias_in(self, summary: str) -> str | None:
         for alias in sorted(self.scripts, key=len, reverse=True):
@@ -101,6 +105,7 @@ class Console:
         self.quiet = False
         self.buttons: dict[int, Button] = {}
         self.form: Form | None = None
+        self.client_url: str | None = None  # a client's page opened to answer as the client
         self.autopilots: dict[str, Autopilot] = {}
         self.notifier = ConsoleNotifier(self)
         rapport.register("console", self.notifier)
@@ -136,6 +141,8 @@ class Console:
             pilot = self.autopilots.get(to.user or "")
         if pilot and message.form:
             await self.autoanswer(to.user or "", pilot, message)
+        if pilot and pilot.clients:
+            await client.autoanswer(self, pilot, message)
 
     async def autoanswer(self, user: str, pilot: Autopilot, message: Message) -> None:
         alias = pilot.alias_in(message.summary)
@@ -192,7 +199,7 @@ class Console:
             body = reply.attachment.content.decode("utf-8")
             self.show(self.lines(reply) + [f"--- {reply.attachment.filename} ---", body])
         elif reply.form:  # a review started by a command: open it at once, no button needed
-            self.form = reply.form
+            self.form, self.client_url = reply.form, None
             self.show([reply.summary] + render.form(reply.form))
         else:
             self.show(self.lines(reply))
@@ -205,7 +212,11 @@ class Console:
                 ["There is no such button. Right form: `press <n>` (n from a → press n hint)."]
             )
             return
+        if button.action == render.CLIENT_PAGE:
+            await client.open_page(self, button.value)
+            return
         if button.action == Action.OPEN_FORM:
+            self.client_url = None
             opened = await self.rapport.open_form(self.actor(), button.value)
             if isinstance(opened, Form):
                 self.form = opened
@@ -216,6 +227,9 @@ class Console:
         self.show(self.lines(await self.rapport.button(self.actor(), button.action, button.value)))
 
     async def answer(self, rest: str) -> None:
+        if self.client_url is not None:
+            await client.answer(self, rest)
+            return
         if self.form is None:
             self.show(["No check-in is open. Press its [Check in] button first: `press <n>`."])
             return

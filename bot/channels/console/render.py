@@ -12,11 +12,14 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Link,
     Message,
     Paragraph,
     RatingQuestion,
     Span,
 )
+
+CLIENT_PAGE = "client_page"  # a console-only button: open a client's page as the client
 
 
 def spans(items: tuple[Span, ...]) -> str:
@@ -48,6 +51,11 @@ def message(msg: Message, button_number: Callable[[Button], int]) -> list[str]:
         elif isinstance(block, Actions):
             hints = [f"[{b.label}] → press {button_number(b)}" for b in block.buttons]
             lines.append("  " + "   ".join(hints))
+        elif isinstance(block, Link):
+            lines.append(f"  {block.label}: {block.url}")
+            if block.kind == "client":  # the demo: play the client in the console
+                button = Button("Answer as the client", CLIENT_PAGE, block.url, False)
+                lines.append(f"  [{button.label}] → press {button_number(button)}")
     if not lines:
         lines.append(msg.summary)
     return lines

@@ -35,6 +35,7 @@ EVENTS: tuple[tuple[str, str, str], ...] = (
     ("2026-02-20 08:00", "you", "add Riley sessions=6"),
     ("2026-02-20 16:00", "you", "log Riley"),
     ("2026-02-22 09:00", "you", "add Sam sessions=8 every=weekly start=2026-02-24 10:00"),
+    ("2026-02-22 09:05", "you", "client Sam on"),
     ("2026-03-02 16:00", "you", "log Riley"),
     ("2026-03-09 16:00", "you", "log Riley"),
     ("2026-03-09 17:00", "you", "move Sam 2026-03-10 11:00"),
@@ -55,7 +56,8 @@ def pilots() -> dict[str, Autopilot]:
                 "Riley": lambda n: 0.6,
                 "Ellis": lambda n: 0.7,
                 "Client B": lambda n: _CLIENT_B[min(n, len(_CLIENT_B)) - 1],
-            }
+            },
+            clients={"Sam": lambda n: 0.55},  # Sam's client sees it less rosily than you
         ),
         "alex": Autopilot(
             {"Client Q": lambda n: 0.8 if n <= 11 else 0.3, "Dana": lambda n: 0.7}, reviews=True
@@ -86,7 +88,9 @@ Rapport demo: a console window on a small workspace. You are "you", a practition
 client relationships (Sam, Client B, Riley, Jordan, Ellis); alex, bea and cam are colleagues
 whose check-ins answer themselves. Type the same words as /checkin in Slack: help, list,
 history Sam, log Sam, review Riley, skip Sam, move Sam 2026-03-25 11:00, away until
-2026-03-30, hours, add <alias> ... held=<n>. Also:
+2026-03-30, hours, add <alias> ... held=<n>. Sam has client ratings on (`client Sam on`):
+each of Sam's check-ins carries a link for the client, with a button to play the client here.
+Also:
   advance 7d | advance 3h   move the clock; check-ins, reminders, reviews and digests happen
   press <n>                 press a [button]
   answer 4 5 3 4 | text     answer the check-in you opened

@@ -21,6 +21,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Link,
     Message,
     Paragraph,
     RatingQuestion,
@@ -161,6 +162,8 @@ def block(b: Block) -> list[dict[str, Any]]:
         return [_actions(b)] if b.buttons else []
     if isinstance(b, Divider):
         return [{"type": "divider"}]
+    if isinstance(b, Link):  # shown in full, to copy and pass on
+        return _sections(f"*{escape(b.label)}:* <{escape(b.url)}>")
     raise TypeError(f"unknown block {type(b).__name__}")
 
 

@@ -27,6 +27,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Link,
     Message,
     Paragraph,
     RatingQuestion,
@@ -117,10 +118,18 @@ def markdown(message: Message) -> str:
             out.append("\n".join(f"- {_fact(k)}: {_fact(v)}" for k, v in block.pairs))
         elif isinstance(block, Divider):
             out.append("---")
+        elif isinstance(block, Link):
+            out.append(_link(block))
     return "\n\n".join(part for part in out if part) or escape_markdown(message.summary)
 
 
 # --- Adaptive Cards ------------------------------------------------------------------
+def _link(link: Link) -> str:
+    # the URL is ours (public URL + signed token): only markdown's own characters to guard
+    url = link.url.replace(")", "%29").replace(" ", "%20")
+    return f"**{escape_markdown(link.label)}:** [{escape_markdown(link.url)}]({url})"
+
+
 def _text_block(text: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **extra}
 
@@ -163,6 +172,8 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             body.append({"type": "FactSet", "facts": facts})
         elif isinstance(block, Divider):
             separate = True
+        elif isinstance(block, Link):  # shown in full, to copy and pass on
+            body.append(_text_block(_link(block)))
         elif isinstance(block, Actions):
             # an inline form already is the way to answer: its "open" button is redundant
             buttons = [

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.client import ClientSeries, ClientWords
 from bot.core.messages import Bullets, Divider, Fields, Heading, Message, Paragraph, Span
 from bot.core.models import CLOSED, PAUSED, Aggregate, Relationship, Summary
 from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric
+from bot.core.views import client as client_views
 from bot.core.views.text import (
     band_label,
     day,
@@ -33,6 +35,8 @@ class Overview:
     next_session: datetime | None
     next_review: str  # core.reviews.review_outlook
     waiting: datetime | None = None  # a session over whose check-in waits (working hours)
+    client: ClientSeries | None = None  # the client's series (client ratings on)
+    words: ClientWords | None = None  # the client's questions, to name them in `history`
 
 
 def _latest(agg: Aggregate) -> Summary | None:
@@ -68,7 +72,7 @@ def list_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) ->
                 Span(
                     f" · sessions {_sessions_text(o.rel)} · "
                     f"{band_label(rubric, latest.overall if latest else None)} · {drift} · "
-                    f"next review: {o.next_review}"
+                    f"next review: {o.next_review}" + client_views.list_mark(o.client, o.agg.recent)
                 ),
             )
         )
@@ -129,6 +133,11 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
         blocks += [p(Span("Last check-ins", bold=True)), Bullets(tuple(recent))]
     else:
         blocks.append(p("No answered check-ins yet."))
+    if o.client is not None and o.words is not None:
+        blocks += [
+            Divider(),
+            *client_views.history_blocks(o.words, rubric, o.client, agg.recent, tz),
+        ]
     summary = f"History of {rel.alias}: {_sessions_text(rel)} sessions"
     return Message(summary=summary, blocks=tuple(blocks))
 
@@ -150,7 +159,9 @@ def home_message(rubric: Rubric, prompts: Prompts, items: Sequence[Overview]) ->
                     f" · {band_label(rubric, latest.overall if latest else None)} "
                     f"{sparkline(overall[-8:])}"
                     f" · next session {when(o.next_session, o.rel.tz) if o.next_session else '—'}"
-                    f" · review: {o.next_review}" + (" · drifting" if o.agg.drifting else "")
+                    f" · review: {o.next_review}"
+                    + (" · drifting" if o.agg.drifting else "")
+                    + client_views.list_mark(o.client, o.agg.recent)
                 ),
             )
         )
