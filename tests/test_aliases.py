@@ -124,3 +124,14 @@ async def test_two_old_look_alikes_are_not_guessed_between(redis, clock):
     await _legacy(rapport, redis, "Sam\u2060", "legacy2")
     reply = await rapport.command(actor(), "history Sam", DM)
     assert reply.kind == "error" and "More than one" in reply.summary
+
+
+async def test_a_name_typed_as_it_reads_finds_the_look_alike_stored(redis, clock):
+    """Added with a Cyrillic letter (from a pasted name), typed later on a Latin keyboard:
+    what `list` shows is what the user types, so it is found, and never a second one."""
+    rapport, _ = await make_service(redis, clock)
+    me = actor()
+    assert (await rapport.command(me, "add \u0405am sessions=8", DM)).kind != "error"
+    history = await rapport.command(me, "history Sam", DM)
+    assert history.kind != "error" and "\u0405am" in history.summary
+    assert (await rapport.command(me, "history Pam", DM)).kind == "error"

@@ -173,3 +173,11 @@ def matching(index: Mapping[str, str], alias: str) -> list[str]:
     stored before normalisation included (they may still hold format characters)."""
     wanted = key(alias)
     return sorted({rid for stored, rid in index.items() if key(stored) == wanted})
+
+
+def reading_like(index: Mapping[str, str], alias: str) -> list[str]:
+    """Ids of the entries of an alias index that read like `alias` (same skeleton): what a
+    lookup falls back to when no alias is `alias` itself, e.g. "Sam" typed on a Latin
+    keyboard for a relationship added as Cyrillic "Ѕam"."""
+    shape = skeleton(alias)
+    return sorted({rid for stored, rid in index.items() if skeleton(stored) == shape})

@@ -20,7 +20,9 @@ async def find(ctx: Context, actor: Actor, alias: str) -> Relationship | Message
     if rel is not None:
         return rel
     index = await ctx.store.alias_index(actor.tenant, actor.user)
-    rids = aliases.matching(index, alias)
+    # Then one that reads the same (look-alikes are refused when added, so at most one
+    # unless stored before that rule): the user typed what they saw in `list`.
+    rids = aliases.matching(index, alias) or aliases.reading_like(index, alias)
     if len(rids) > 1:
         return views.say(ctx.prompts, "alias_ambiguous", kind="error", alias=alias)
     return await ctx.store.relationship(actor.tenant, rids[0]) if rids else None
