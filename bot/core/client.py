@@ -121,6 +121,7 @@ _MESSAGE_KEYS = [
     "you",
     "them",
     "not_yet",
+    "missed",
     "comment",
     "answer_invite",
     "falls_heading",

@@ -18,7 +18,7 @@ from bot.core import commands as c
 from bot.core import timeline, views
 from bot.core.client import ClientAnswer, ClientPoint, ClientSeries, ClientWords, LinkClaims
 from bot.core.messages import Message, Paragraph, Span
-from bot.core.models import SESSION, CheckIn, Relationship
+from bot.core.models import MISSED, SESSION, CheckIn, Relationship
 from bot.core.rubric import DriftParams, Rubric
 from bot.core.schedule import iso_week, local
 from bot.core.signed import BadToken, ExpiredToken, Signer, expires_at
@@ -280,12 +280,16 @@ async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
         return  # forgotten meanwhile
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
     mine = next((s for s in agg.recent if s.number == number), None)
+    own = None if mine else await ctx.store.checkin(rel.tenant, rel.id, number)
+    missed = own is not None and own.status == MISSED
     session = timeline.number_of(rel.timeline, number) or number
     to = await ctx.recipient(rel)
     notifier = ctx.notifier(rel.tenant)
     edited = bool(job.payload.get("edited"))
     await notifier.send(
-        to, client_views.answer_message(cs.words, ctx.rubric, rel, session, answer, mine, edited)
+        to, client_views.answer_message(
+            cs.words, ctx.rubric, rel, session, answer, mine, edited, missed
+        )
     )
     kind = job.payload.get("nudge")
     if kind:

@@ -207,3 +207,19 @@ async def test_the_demo_lets_a_newcomer_play_the_client(redis, clock):
     await console.handle("press 1")  # the practitioner's own check-in opens as before
     await console.handle("answer 4 4 4 4")
     assert "Check-in for session 1 with Sam saved" in out.getvalue()
+
+
+async def test_the_answer_dm_says_when_the_practitioners_own_check_in_was_missed(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    await rapport.command(actor(), "add Sam client=on", DM)
+    message = await session(rapport, outbox, clock)
+    await client_answers(rapport, message, 3)
+    assert "You: not answered yet · Your client: 3" in str(
+        outbox.to("u1", "client_answer")[-1].blocks
+    )
+    message = await session(rapport, outbox, clock)
+    clock.advance(timedelta(days=6))  # reminders, then the check-in closes as missed
+    await drain(rapport)
+    await client_answers(rapport, message, 3)
+    dm = outbox.to("u1", "client_answer")[-1]
+    assert "You: no check-in (missed) · Your client: 3" in str(dm.blocks)

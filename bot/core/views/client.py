@@ -56,8 +56,10 @@ def answer_message(
     answer: ClientAnswer,
     mine: Summary | None,
     edited: bool,
+    missed: bool = False,
 ) -> Message:
-    """The client's answer beside the practitioner's own view of the same session."""
+    """The client's answer beside the practitioner's own view of the same session (`missed`:
+    the practitioner's check-in for it closed unanswered, so theirs will not come)."""
     key = "answer_edited_heading" if edited else "answer_heading"
     heading = words.say(key, alias=rel.alias, session=session)
     own = practitioner_points(mine) if mine else {}
@@ -65,7 +67,7 @@ def answer_message(
     pairs = []
     for q in words.questions:
         value = answer.ratings.get(q.id)
-        yours = _points(own.get(q.id)) if mine else words.say("not_yet")
+        yours = _points(own.get(q.id)) if mine else words.say("missed" if missed else "not_yet")
         pairs.append((_name(words, rubric, q.id), f"{you}: {yours} · {them}: {_points(value)}"))
     blocks: list = [Heading(heading), p(words.say("answer_intro")), Fields(tuple(pairs))]
     if answer.comment:
