@@ -129,9 +129,9 @@ def link_count(ctx: Context, rel: Relationship) -> dict[str, int]:
 
 def with_link(ctx: Context, rel: Relationship, checkin: CheckIn, message: Message) -> Message:
     url = link_for(ctx, rel, checkin)
-    if url is None:
-        return message
     cs = side(ctx)
+    if url is None or ctx.now() >= expires(cs, checkin):  # a closed link is not shown
+        return message
     return client_views.with_link(
         cs.words, message, url, checkin.session, expires(cs, checkin), rel.tz
     )
@@ -287,9 +287,10 @@ async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
     notifier = ctx.notifier(rel.tenant)
     edited = bool(job.payload.get("edited"))
     await notifier.send(
-        to, client_views.answer_message(
+        to,
+        client_views.answer_message(
             cs.words, ctx.rubric, rel, session, answer, mine, edited, missed
-        )
+        ),
     )
     kind = job.payload.get("nudge")
     if kind:

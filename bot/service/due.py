@@ -153,7 +153,9 @@ async def _missed(ctx: Context, rel: Relationship, job: Job) -> None:
     if not finishing and not await checkins.mark_missed(ctx, rel, checkin):
         return
     recipient = await ctx.recipient(rel)
-    notice = views.missed(ctx.prompts, rel, checkin)
+    # The client's link stays on the message while it is open: the practitioner may not
+    # have passed it on yet.
+    notice = client_side.with_link(ctx, rel, checkin, views.missed(ctx.prompts, rel, checkin))
     if checkin.message_ref:
         await ctx.notifier(rel.tenant).update(recipient, checkin.message_ref, notice)
     else:  # shown as the reply to `review`: there is no message of ours to change

@@ -220,6 +220,9 @@ async def test_the_answer_dm_says_when_the_practitioners_own_check_in_was_missed
     message = await session(rapport, outbox, clock)
     clock.advance(timedelta(days=6))  # reminders, then the check-in closes as missed
     await drain(rapport)
+    missed = outbox.updates[-1][2]
+    assert "closed as missed" in missed.summary
+    assert token_of(missed) == token_of(message)  # the link, still open, stays on the message
     await client_answers(rapport, message, 3)
     dm = outbox.to("u1", "client_answer")[-1]
     assert "You: no check-in (missed) · Your client: 3" in str(dm.blocks)
