@@ -226,3 +226,16 @@ async def test_the_answer_dm_says_when_the_practitioners_own_check_in_was_missed
     await client_answers(rapport, message, 3)
     dm = outbox.to("u1", "client_answer")[-1]
     assert "You: no check-in (missed) · Your client: 3" in str(dm.blocks)
+
+
+async def test_the_clients_words_are_escaped_in_slack_and_teams(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    await rapport.command(actor(), "add Sam client=on", DM)
+    message = await session(rapport, outbox, clock)
+    await client_answers(rapport, message, 3, comment="<!channel> <b>rushed</b> & <@U1>")
+    dm = outbox.to("u1", "client_answer")[-1]
+    slack = str(slack_render.blocks(dm))
+    assert "<!channel>" not in slack and "<@U1>" not in slack and "<b>" not in slack
+    assert "&lt;b&gt;rushed&lt;/b&gt; &amp;" in slack
+    card = str(cards.card(dm))
+    assert "<b>" not in card and "<!channel>" not in card
