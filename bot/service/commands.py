@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.core import commands as c
 from bot.core import timeline, views
+from bot.core.charts import history_chart
 from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
@@ -177,7 +178,10 @@ async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> 
     if isinstance(rel, Message):
         return rel
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
-    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg))
+    reply = views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg))
+    # The chart follows the text (channels ask Rapport.picture for it). Client ratings,
+    # when a relationship has them, go in history_chart's `client` series.
+    return replace(reply, chart=history_chart(ctx.rubric, rel, agg))
 
 
 async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: Place) -> Message:

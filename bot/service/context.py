@@ -12,6 +12,7 @@ from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric, WorkingHours
 from bot.core.schedule import within_working_hours
 from bot.service.api import Notifier, Recipient
+from bot.service.charts import Charts
 from bot.store.queue import DueQueue, Job
 from bot.store.repository import Store
 
@@ -31,6 +32,7 @@ class Context:
     retention_days: int | None = None
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+    charts: Charts | None = None  # None: replies carry no pictures
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -93,3 +93,8 @@ def relationship_pattern(t: str, rid: str) -> str:
 def tenant_of(key: str) -> str:
     """The tenant inside a key's hash tag."""
     return key[key.index("{") + 1 : key.index("}")]
+
+
+def chart(t: str, fingerprint: str) -> str:
+    """string: a chart's PNG (base64), named by the hash of its data, with a TTL."""
+    return f"{tenant(t)}:chart:{fingerprint}"
