@@ -48,6 +48,9 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
     app[RAPPORT_KEY] = rapport
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    from bot import web_charts  # noqa: PLC0415 - it imports this module's helpers
+
+    web_charts.mount(app)
     if settings.slack_enabled:
         from bot.channels import slack  # noqa: PLC0415 - optional channel
 

@@ -43,13 +43,15 @@ GROUP_STYLES = (  # colour, marker, line style, per rubric group in order
 )
 SIZE, DPI, FONT = (6.4, 5.6), 125, 13
 MAX_TICKS = 8
+LOW, HIGH = -0.03, 1.05  # a little room, so points at 0% and 100% are not cut in half
+MARKS_AT = 1.11  # drift and watch markers: just above the plot, clear of any point
 
 
 def _figure() -> tuple[Figure, Any]:
     fig = Figure(figsize=SIZE, dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.12, 0.36, 0.85, 0.52))
-    ax.set_ylim(0, 1.0)
+    ax.set_ylim(LOW, HIGH)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
     ax.tick_params(labelsize=FONT - 2)
     for side in ("top", "right"):
@@ -58,7 +60,7 @@ def _figure() -> tuple[Figure, Any]:
 
 
 def _bands(ax: Any, bounds: Sequence[float], xlim: tuple[float, float]) -> list[Patch]:
-    edges = [0.0, *bounds, 1.0]
+    edges = [LOW, *bounds, HIGH]
     for lo, hi, colour in zip(edges, edges[1:], BAND_COLOURS, strict=False):
         ax.axhspan(lo, hi, facecolor=colour, edgecolor="none", zorder=0)
     ax.set_xlim(*xlim)
@@ -147,7 +149,7 @@ def _marks(ax: Any, points: Sequence[Mapping[str, Any]]) -> list[Line2D]:
         if at:
             ax.scatter(
                 at,
-                [0.97] * len(at),
+                [MARKS_AT] * len(at),
                 marker="v",
                 s=120,
                 c=fill,

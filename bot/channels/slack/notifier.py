@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.render import blocks, clip, escape, fallback
+from bot.channels.slack.render import alt_of, blocks, clip, escape, fallback
 from bot.core.messages import Attachment, Message
 from bot.service.api import Recipient
 
@@ -88,7 +88,7 @@ class SlackNotifier:
             unfurl_media=False,
         )
         if message.attachment is not None:
-            await self.upload(channel, message.attachment)
+            await self.upload(channel, message.attachment, alt=alt_of(message))
         return f"{resp['channel']}:{resp['ts']}"
 
     async def send(self, to: Recipient, message: Message) -> str | None:
@@ -100,12 +100,16 @@ class SlackNotifier:
             channel=channel, ts=ts, text=fallback(message), blocks=blocks(message)
         )
 
-    async def upload(self, channel: str, attachment: Attachment, comment: str = "") -> None:
-        """files_upload_v2: getUploadURLExternal, the upload itself, completeUploadExternal."""
+    async def upload(
+        self, channel: str, attachment: Attachment, comment: str = "", alt: str | None = None
+    ) -> None:
+        """files_upload_v2: getUploadURLExternal, the upload itself, completeUploadExternal.
+        `alt`: an image's alt text (a chart's facts in words)."""
         await self._client.files_upload_v2(
             channel=channel,
             content=attachment.content,
             filename=attachment.filename,
             title=attachment.filename,
             initial_comment=clip(escape(comment), 3000) if comment else None,
+            alt_txt=clip(alt, 1000) if alt else None,
         )

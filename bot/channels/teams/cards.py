@@ -25,6 +25,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Image,
     Message,
     Paragraph,
     RatingQuestion,
@@ -142,6 +143,8 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             body.append({"type": "FactSet", "facts": facts})
         elif isinstance(block, Divider):
             separate = True
+        elif isinstance(block, Image):
+            body.append(_image(block))
         elif isinstance(block, Actions):
             # an inline form already is the way to answer: its "open" button is redundant
             buttons = [
@@ -154,6 +157,19 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             body[count] = {**body[count], "separator": True}
             separate = False
     return body
+
+
+def _image(block: Image) -> dict[str, Any]:
+    """A chart Teams fetches from its signed URL; where there is none, its facts in words
+    (a bot cannot send Teams a file without the user's consent flow)."""
+    if block.url:
+        return {
+            "type": "Image",
+            "url": block.url,
+            "altText": block.alt,
+            "size": "Stretch",
+        }
+    return _text_block(escape_markdown(block.alt), isSubtle=True)
 
 
 def rating_choices(question: RatingQuestion) -> list[dict[str, str]]:
@@ -280,6 +296,8 @@ def file_activities(attachment: FileAttachment) -> list[Activity]:
     split in parts when long. `<`, `>`, `&` and backticks are written as JSON \\u escapes,
     which keeps the JSON equal and leaves nothing for markdown or HTML to interpret.
     """
+    if not attachment.mime.startswith(("text/", "application/json")):
+        return []  # a picture: its card shows it, or says what it shows
     raw = attachment.content.decode("utf-8", errors="replace")
     try:
         # these characters only occur inside JSON strings, where \u escapes mean the same
