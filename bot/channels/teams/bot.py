@@ -146,9 +146,11 @@ class RapportTeamsBot(ActivityHandler):
         text = command_text(activity)
         reply = await self.rapport.command(actor, text, place_of(activity))
         await self._reply(turn_context, actor, text, reply)
-        if reply.chart is not None:  # the text first, then its chart where the text went
+        # The text first, then its chart where the text went: only as an image Teams can
+        # fetch (a public URL); without one the text already holds every figure.
+        if reply.chart is not None:
             picture = await self.rapport.picture(reply.chart)
-            if picture is not None:
+            if picture is not None and cards.has_image(picture):
                 picture = replace(picture, private=reply.private)
                 await self._reply(turn_context, actor, text, picture, notice=False)
 

@@ -172,6 +172,11 @@ def _image(block: Image) -> dict[str, Any]:
     return _text_block(escape_markdown(block.alt), isSubtle=True)
 
 
+def has_image(message: Message) -> bool:
+    """Whether the message holds a picture Teams can show (an image with a URL)."""
+    return any(isinstance(b, Image) and b.url for b in message.blocks)
+
+
 def rating_choices(question: RatingQuestion) -> list[dict[str, str]]:
     """Exactly five choices valued "1".."5"; both poles are named in words."""
     titles = (
