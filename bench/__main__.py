@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from bench import ack, checkin, digest, dispatch, history, signal
+from bench import ack, chart, checkin, digest, dispatch, history, signal
 
 Lines = list[str]
 
@@ -27,6 +27,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], Lines]] = {
     "memory": lambda a: history.report_memory(asyncio.run(history.run_memory())),
     "ack": lambda a: ack.report(asyncio.run(ack.run(a.reps))),
     "signal": _signal,
+    "chart": lambda a: chart.report(asyncio.run(chart.run(a.reps))),
 }
 
 

@@ -233,3 +233,26 @@ async def test_the_weekly_digest_posts_its_chart_in_the_same_message(redis, cloc
     image = _image(post)
     assert image.url.startswith(PUBLIC) and "Response rate" in image.alt
     assert post.chart is None  # nothing left to follow: the chart is in the post
+
+
+async def test_forget_deletes_the_relationships_charts_and_their_links_die(served, redis):
+    rapport, outbox, local, http = served
+    me = actor()
+    await _answered(rapport, outbox, me, ratings=(4, 2))
+    first = _image(await rapport.picture((await rapport.command(me, "history Sam", DM)).chart))
+    await _answered(rapport, outbox, me, ratings=(5,))
+    second = _image(await rapport.picture((await rapport.command(me, "history Sam", DM)).chart))
+    for image in (first, second):
+        assert (await _get(http, local + image.url.removeprefix(PUBLIC)))[0] == 200
+    confirm = await rapport.command(me, "forget Sam", DM)
+    (button,) = [
+        b
+        for block in confirm.blocks
+        if hasattr(block, "buttons")
+        for b in block.buttons
+        if b.action == "confirm_forget"
+    ]
+    assert "Deleted Sam" in (await rapport.button(me, button.action, button.value)).summary
+    for image in (first, second):
+        assert (await _get(http, local + image.url.removeprefix(PUBLIC)))[0] == 404
+    assert not [k async for k in redis.scan_iter(match=f"*{me.tenant}*chart*")]

@@ -50,6 +50,7 @@ class HistoryChart:
     bands: tuple[float, ...]  # the lower bounds of the bands above the first
     points: tuple[Point, ...]
     client: tuple[ClientPoint, ...] | None = None  # None: no client ratings for it
+    relationship: str = ""  # its id: `forget` deletes the relationship's charts too
 
     @property
     def kind(self) -> str:
@@ -116,6 +117,7 @@ def history_chart(
         bands=_bands(rubric),
         points=points,
         client=tuple(client) if client is not None else None,
+        relationship=rel.id,
     )
 
 

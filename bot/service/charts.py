@@ -127,8 +127,13 @@ class Charts:
 
     async def _draw(self, chart: core_charts.Chart, name: str) -> bytes:
         png = await self.renderer.render(core_charts.to_data(chart))
-        await self.cache.put(chart.tenant, name, png, self.ttl_seconds)
+        rid = chart.relationship if isinstance(chart, core_charts.HistoryChart) else None
+        await self.cache.put(chart.tenant, name, png, self.ttl_seconds, rid=rid or None)
         return png
+
+    async def forget(self, tenant: str, rid: str) -> int:
+        """A forgotten relationship's charts go with it: their links answer 404 at once."""
+        return await self.cache.forget(tenant, rid)
 
     def path(self, tenant: str, name: str) -> str | None:
         """The signed path of a chart, or None when nothing can sign it."""

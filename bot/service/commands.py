@@ -391,6 +391,8 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
         return views.say(ctx.prompts, "forget_expired", kind="error", alias="<alias>")
     await ctx.store.forget(rel, c.alias_key(rel.alias))
     await ctx.queue.purge(rel.id)
+    if ctx.charts is not None:
+        await ctx.charts.forget(rel.tenant, rel.id)
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 
 

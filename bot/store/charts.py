@@ -28,6 +28,22 @@ class ChartCache:
         except (binascii.Error, ValueError):
             return None  # not a PNG we wrote: drawn again, and overwritten
 
-    async def put(self, tenant: str, fingerprint: str, png: bytes, ttl_seconds: int) -> None:
+    async def put(
+        self, tenant: str, fingerprint: str, png: bytes, ttl_seconds: int, rid: str | None = None
+    ) -> None:
+        """Keep a PNG for `ttl_seconds`; with `rid`, listed as that relationship's."""
         encoded = base64.b64encode(png).decode()
-        await self.redis.set(keys.chart(tenant, fingerprint), encoded, ex=ttl_seconds)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(keys.chart(tenant, fingerprint), encoded, ex=ttl_seconds)
+            if rid is not None:
+                index = keys.relationship_charts(tenant, rid)
+                pipe.sadd(index, fingerprint)
+                pipe.expire(index, ttl_seconds)  # lives as long as its newest chart
+            await pipe.execute()
+
+    async def forget(self, tenant: str, rid: str) -> int:
+        """Delete every cached chart of a relationship. Returns how many there were."""
+        index = keys.relationship_charts(tenant, rid)
+        names = await self.redis.smembers(index)
+        await self.redis.delete(index, *(keys.chart(tenant, n) for n in names))
+        return len(names)

@@ -98,3 +98,8 @@ def tenant_of(key: str) -> str:
 def chart(t: str, fingerprint: str) -> str:
     """string: a chart's PNG (base64), named by the hash of its data, with a TTL."""
     return f"{tenant(t)}:chart:{fingerprint}"
+
+
+def relationship_charts(t: str, rid: str) -> str:
+    """set: the names of a relationship's cached charts, so `forget` deletes them too."""
+    return f"{relationship(t, rid)}:charts"
