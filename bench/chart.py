@@ -16,8 +16,10 @@ from bench.common import T0, TENANT, fresh_redis, median, relationship, seed_rel
 from bench.digest import PER, PRACTITIONERS, add_weeks
 from bench.history import seed_history
 from bot.core import charts
+from bot.core import digest as core_digest
 from bot.core.clock import ManualClock
 from bot.core.models import Aggregate
+from bot.core.schedule import iso_week
 from bot.service import digests
 from bot.service.api import Actor, Place
 from bot.service.drawing import draw
@@ -58,8 +60,20 @@ def render_history(reps: int) -> dict[int, float]:
     return out
 
 
+async def digest_text_only(ctx, now) -> None:
+    """The digest as it was before its chart: the same read for its two weeks only."""
+    week, previous = iso_week(now - timedelta(days=1)), iso_week(now - timedelta(days=8))
+    rows = []
+    for _user, rels, aggs in await ctx.store.team(TENANT, (week, previous)):
+        drifting = sum(1 for a in aggs if a.drifting)
+        soon = sum(1 for r in rels if digests._review_soon(ctx, r, now))
+        rows.append(core_digest.practitioner_week(aggs, week, previous, drifting, soon))
+    core_digest.team_digest(ctx.rubric, ctx.prompts, week, rows)
+
+
 async def digest_chart(reps: int) -> dict[str, float]:
-    """digests.build (the digest's and the chart's data, in one read) and the drawing."""
+    """digests.build (the digest's and the chart's data, in one read) beside the digest's
+    text alone, timed in turn so the machine's load falls on both alike; and the drawing."""
     async with fresh_redis() as server:
         r = aioredis.from_url(server.url, decode_responses=True)
         clock = ManualClock(T0)
@@ -73,8 +87,11 @@ async def digest_chart(reps: int) -> dict[str, float]:
         await seed_relationships(r, rels)
         await add_weeks(r, rapport, rels, aggs, 1, DIGEST_WEEKS, start)
         clock.set(start + timedelta(weeks=DIGEST_WEEKS, days=1))
-        builds, draws = [], []
-        for _ in range(reps):
+        builds, texts, draws = [], [], []
+        for _ in range(max(reps, 5)):
+            started = time.perf_counter()
+            await digest_text_only(rapport.ctx, clock.now())
+            texts.append(time.perf_counter() - started)
             started = time.perf_counter()
             message = await digests.build(rapport.ctx, TENANT, clock.now())
             builds.append(time.perf_counter() - started)
@@ -83,7 +100,7 @@ async def digest_chart(reps: int) -> dict[str, float]:
             draws.append(time.perf_counter() - started)
         weeks = len(message.chart.weeks)
         await r.aclose()
-    return {"build": median(builds), "draw": median(draws), "weeks": weeks}
+    return {"build": median(builds), "text": median(texts), "draw": median(draws), "weeks": weeks}
 
 
 def p99(values: list[float]) -> float:
@@ -143,8 +160,10 @@ def report(out: dict) -> list[str]:
     return [
         "chart: draw one history chart: "
         + ", ".join(f"{n} sessions {t * 1000:.0f} ms" for n, t in h.items())
-        + f"; digest chart for {PRACTITIONERS:,} practitioners x {PER}: data (digests.build) "
-        f"{d['build'] * 1000:.0f} ms, draw {d['draw'] * 1000:.0f} ms ({d['weeks']} weeks)",
+        + f"; digest chart for {PRACTITIONERS:,} practitioners x {PER}: draw "
+        f"{d['draw'] * 1000:.0f} ms ({d['weeks']} weeks); digests.build with the chart's data "
+        f"{d['build'] * 1000:.0f} ms vs {d['text'] * 1000:.0f} ms for the text's alone "
+        f"({d['build'] / d['text']:.2f}x)",
         f"chart: {CONCURRENT} concurrent `history`: text reply p99 {without['reply'] * 1000:.0f} ms"
         f" without charts, {with_['reply'] * 1000:.0f} ms with charts "
         f"({with_['reply'] / without['reply']:.2f}x); the chart itself p99 "

@@ -147,7 +147,7 @@ def test_week_figures_sum_a_practitioners_relationships():
         weeks={"W1": {"sent": 1, "answered": 1, f"sum:{GROUPS[0]}": 0.0, f"n:{GROUPS[0]}": 1}}
     )
     c = Aggregate(weeks={"W0": {"sent": 9}})
-    figures = week_figures([a, b, c], ["W1"])
+    figures = week_figures([a, b, c], ["W1"], GROUPS)
     assert set(figures) == {"W1"}
     assert figures["W1"].sent == 3 and figures["W1"].answered == 2
     assert figures["W1"].groups == {GROUPS[0]: 0.5}

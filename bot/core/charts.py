@@ -135,29 +135,28 @@ class WeekFigures:
         return bool(self.sent or self.sessions)
 
 
-def week_figures(aggs: Sequence[Aggregate], weeks: Sequence[str]) -> dict[str, WeekFigures]:
-    """One practitioner's figures for each of `weeks` their relationships' aggregates hold:
-    one pass over the week rows the digest has already read."""
-    wanted = set(weeks)
-    acc: dict[str, dict[str, float]] = {}
-    for agg in aggs:
-        for week, row in agg.weeks.items():
-            if week in wanted:
-                into = acc.setdefault(week, {})
-                for name, value in row.items():
-                    into[name] = into.get(name, 0) + value
+def week_figures(
+    aggs: Sequence[Aggregate], weeks: Sequence[str], groups: Sequence[str]
+) -> dict[str, WeekFigures]:
+    """One practitioner's figures for each of `weeks` their relationships' aggregates hold,
+    from the week rows the digest has already read. Runs for every practitioner of a team,
+    so it looks up only the counters it needs, with sums over rows rather than loops."""
+    names = [(g, f"sum:{g}", f"n:{g}") for g in groups]
     out = {}
-    for week, row in acc.items():
-        groups = {
-            name[4:]: total / row[f"n:{name[4:]}"]
-            for name, total in row.items()
-            if name.startswith("sum:") and row.get(f"n:{name[4:]}")
-        }
+    for week in weeks:
+        rows = [row for agg in aggs if (row := agg.weeks.get(week))]
+        if not rows:
+            continue
+        means = {}
+        for gid, total, count in names:
+            n = sum(r.get(count, 0) for r in rows)
+            if n:
+                means[gid] = sum(r.get(total, 0) for r in rows) / n
         out[week] = WeekFigures(
-            groups=groups,
-            sent=int(row.get("sent", 0)),
-            answered=int(row.get("answered", 0)),
-            sessions=int(row.get("sessions", 0)),
+            groups=means,
+            sent=int(sum(r.get("sent", 0) for r in rows)),
+            answered=int(sum(r.get("answered", 0) for r in rows)),
+            sessions=int(sum(r.get("sessions", 0) for r in rows)),
         )
     return out
 

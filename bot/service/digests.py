@@ -45,6 +45,7 @@ async def build(ctx: Context, tenant: str, now: datetime) -> Message:
     # The chart's twelve weeks come in the same read as the digest's two (oldest first).
     weeks = [iso_week(now - timedelta(days=1 + 7 * k)) for k in range(CHART_WEEKS - 1, -1, -1)]
     rows, figures = [], []
+    group_ids = [g.id for g in ctx.rubric.groups]
     for _user, rels, aggs in await ctx.store.team(
         tenant, tuple(dict.fromkeys([*weeks, previous]))
     ):  # a few round trips in all
@@ -53,7 +54,7 @@ async def build(ctx: Context, tenant: str, now: datetime) -> Message:
         )
         soon = sum(1 for r in rels if r.status == ACTIVE and _review_soon(ctx, r, now))
         rows.append(core_digest.practitioner_week(aggs, week, previous, drifting, soon))
-        figures.append(core_charts.week_figures(aggs, weeks))
+        figures.append(core_charts.week_figures(aggs, weeks, group_ids))
     label = local(now - timedelta(days=1), "UTC").strftime("%d %b %Y")
     message = core_digest.team_digest(ctx.rubric, ctx.prompts, f"{week} (to {label})", rows)
     return with_chart(message, core_charts.digest_chart(ctx.rubric, tenant, weeks, figures))
