@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
+from bot.core.charts import Chart
 from bot.core.clock import Clock
 from bot.core.messages import Action, Form, Message
 from bot.core.prompts import Prompts, load_prompts
@@ -135,7 +136,7 @@ class Rapport:
     async def reap(self) -> int:
         return await self.ctx.queue.reap(self.ctx.now().timestamp())
 
-    async def picture(self, chart: object) -> Message | None:
+    async def picture(self, chart: Chart | None) -> Message | None:
         """The chart a reply carries (`Message.chart`), drawn or cached; None if charts are
         off or the chart cannot be had now (the text reply already said it all)."""
         if self.ctx.charts is None or chart is None:
