@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from axe_playwright_python.async_playwright import Axe
 
 from bot.config import Settings
 from bot.core.messages import Image
@@ -53,6 +54,14 @@ async def test_a_chart_url_renders_as_an_image_with_strict_headers(app_url, page
     width = await page.evaluate("document.getElementById('chart').naturalWidth")
     height = await page.evaluate("document.getElementById('chart').naturalHeight")
     assert (width, height) == (800, 700)
+    # the chart as a page shows it: an image whose alt text holds its facts
+    await page.set_content(
+        '<!doctype html><html lang="en"><head><title>Chart</title></head><body><main>'
+        f"<h1>{html.escape(image.title)}</h1>"
+        f'<img src="{html.escape(image.url)}" alt="{html.escape(image.alt)}"></main></body></html>'
+    )
+    scan = await Axe().run(page)
+    assert scan.violations_count == 0, scan.generate_report()
 
     response = await page.goto(image.url)
     assert response.status == 200
