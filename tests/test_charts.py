@@ -157,3 +157,12 @@ def test_a_digest_chart_names_no_pseudonym():
     chart = digest_chart(RUBRIC, "slack:T1", ["W"], [_figures("W", 0.5)] * 3)
     flat = str(charts.to_data(chart)) + charts.alt_text(chart)
     assert "Sam" not in flat and "alias" not in flat
+
+
+def test_a_long_history_says_which_check_ins_it_shows():
+    agg = _agg()
+    agg = Aggregate(recent=agg.recent, answered=30)
+    chart = history_chart(RUBRIC, _rel(), agg)
+    assert chart.earlier == 25
+    assert charts.title(chart) == "Sam: scores by session (latest 5 of 30)"
+    assert "the latest 5 of 30 check-ins" in charts.alt_text(chart)

@@ -51,6 +51,7 @@ class HistoryChart:
     points: tuple[Point, ...]
     client: tuple[ClientPoint, ...] | None = None  # None: no client ratings for it
     relationship: str = ""  # its id: `forget` deletes the relationship's charts too
+    earlier: int = 0  # answered check-ins before the first point (the aggregate keeps RECENT)
 
     @property
     def kind(self) -> str:
@@ -118,6 +119,7 @@ def history_chart(
         points=points,
         client=tuple(client) if client is not None else None,
         relationship=rel.id,
+        earlier=max(0, agg.answered - len(points)),
     )
 
 
@@ -200,7 +202,9 @@ def _pct(value: float | None) -> str:
 
 def title(chart: Chart) -> str:
     if isinstance(chart, HistoryChart):
-        return f"{chart.alias}: scores by session"
+        shown = len(chart.points)
+        latest = f" (latest {shown} of {shown + chart.earlier})" if chart.earlier else ""
+        return f"{chart.alias}: scores by session{latest}"
     return "Team: average per group and response rate, by week"
 
 
@@ -208,7 +212,13 @@ def _history_alt(chart: HistoryChart) -> str:
     pts = chart.points
     first, last = pts[0], pts[-1]
     parts = [
-        f"Line chart of {chart.alias}'s scores, sessions {first.session} ({first.day}) to "
+        f"Line chart of {chart.alias}'s scores"
+        + (
+            f", the latest {len(pts)} of {len(pts) + chart.earlier} check-ins"
+            if chart.earlier
+            else ""
+        )
+        + f", sessions {first.session} ({first.day}) to "
         f"{last.session} ({last.day}), 0 to 100%, bands shaded at "
         + " and ".join(_pct(b) for b in chart.bands)
         + ".",

@@ -8,7 +8,10 @@ Emphasis is carried by `Span.bold`, never by markup inside the string.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # core.charts is data too; imported for the annotation only
+    from bot.core.charts import Chart
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Message:
     form: Form | None = None  # a check-in/review: Slack shows a button, Teams the card inline
     # A chart that follows this reply (core.charts data): channels send the text at once and
     # ask `Rapport.picture` for the chart after it, so drawing never delays the answer.
-    chart: Any = field(default=None, repr=False, compare=False)
+    chart: Chart | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

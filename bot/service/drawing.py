@@ -130,7 +130,9 @@ def _history(data: Mapping[str, Any]) -> bytes:
     handles += _bands(ax, data["bands"], (-0.5, len(points) - 0.5))
     _ticks(ax, [f"{p['session']}\n{p['day']}" for p in points])
     ax.set_xlabel("Session", fontsize=FONT - 2)
-    return _png(fig, handles, f"{data['alias']}: scores by session")
+    shown, earlier = len(points), data.get("earlier", 0)
+    latest = f" (latest {shown} of {shown + earlier})" if earlier else ""
+    return _png(fig, handles, f"{data['alias']}: scores by session{latest}")
 
 
 def _marks(ax: Any, points: Sequence[Mapping[str, Any]]) -> list[Line2D]:
