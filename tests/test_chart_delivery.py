@@ -256,3 +256,19 @@ async def test_forget_deletes_the_relationships_charts_and_their_links_die(serve
     for image in (first, second):
         assert (await _get(http, local + image.url.removeprefix(PUBLIC)))[0] == 404
     assert not [k async for k in redis.scan_iter(match=f"*{me.tenant}*chart*")]
+
+
+async def test_settled_weeks_are_kept_and_give_the_same_chart(redis, clock, renderer):
+    rapport, outbox = await _service(redis, clock, renderer, public_url=PUBLIC)
+    for users in (["a", "b", "c"], ["a", "b"], ["a", "b", "c"], ["a", "b", "c"]):
+        await _team_week(rapport, outbox, users)
+        clock.advance(timedelta(days=7))
+    first = (await rapport.command(actor("a"), "digest now", CHANNEL)).chart
+    kept = await redis.hgetall(keys.digest_weeks(actor().tenant))
+    assert len(kept) == 10  # every week two or more back; the last two are always read anew
+    assert sum(v != "null" for v in kept.values()) == 1  # the first week; its next had two
+    again = (await rapport.command(actor("a"), "digest now", CHANNEL)).chart
+    assert again == first
+    # an unreadable kept week is set aside and worked out again from the aggregates
+    await redis.hset(keys.digest_weeks(actor().tenant), mapping={w: "{oops" for w in kept})
+    assert (await rapport.command(actor("a"), "digest now", CHANNEL)).chart == first

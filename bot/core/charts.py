@@ -64,6 +64,24 @@ class DigestWeek:
     groups: Mapping[str, float]  # the team's mean per group (groups below the minimum absent)
     response: float | None  # check-ins answered / sent
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"g": dict(self.groups), "r": self.response}
+
+    @classmethod
+    def from_dict(cls, week: str, d: Mapping[str, Any]) -> DigestWeek:
+        groups, response = d["g"], d["r"]
+        if not isinstance(groups, Mapping) or not all(
+            type(v) in (int, float) for v in groups.values()
+        ):
+            raise TypeError("a week's group means must be numbers")
+        if response is not None and type(response) not in (int, float):
+            raise TypeError("a week's response rate must be a number")
+        return cls(week, dict(groups), response)
+
+
+# A settled week as the digest keeps it: its figures, or None when it was left out.
+SettledWeeks = Mapping[str, DigestWeek | None]
+
 
 @dataclass(frozen=True)
 class DigestChart:
@@ -168,12 +186,22 @@ def digest_chart(
     tenant: str,
     weeks: Sequence[str],
     figures: Sequence[Mapping[str, WeekFigures]],
+    settled: SettledWeeks | None = None,
 ) -> DigestChart:
     """The team's mean per group and response rate per week, from each practitioner's
     figures by week; a week with fewer than MINIMUM active practitioners is left out, and a
-    group with fewer than MINIMUM practitioners' scores is left out of its week."""
+    group with fewer than MINIMUM practitioners' scores is left out of its week. A week in
+    `settled` (worked out by an earlier digest) is taken as it is."""
+    settled = settled or {}
     shown, left_out = [], []
     for week in weeks:
+        if week in settled:
+            kept = settled[week]
+            if kept is None:
+                left_out.append(week)
+            else:
+                shown.append(kept)
+            continue
         rows = [f[week] for f in figures if week in f and f[week].active]
         if len(rows) < MINIMUM:
             left_out.append(week)
@@ -193,6 +221,12 @@ def digest_chart(
         weeks=tuple(shown),
         left_out=tuple(left_out),
     )
+
+
+def settled_of(chart: DigestChart, weeks: Sequence[str]) -> dict[str, DigestWeek | None]:
+    """What the chart says of `weeks`, to keep for the next digests."""
+    shown = {w.week: w for w in chart.weeks}
+    return {w: shown.get(w) for w in weeks if w in shown or w in chart.left_out}
 
 
 # --- words and names ---------------------------------------------------------------

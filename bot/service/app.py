@@ -24,7 +24,7 @@ from bot.service import commands as use_cases
 from bot.service.api import Actor, Notifier, Place, Submitted
 from bot.service.charts import ChartGone, Charts, public_base
 from bot.service.context import Context
-from bot.store.charts import ChartCache
+from bot.store.charts import ChartCache, SettledWeeks
 from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
 from bot.store.errors import StorageUnavailable
@@ -194,6 +194,7 @@ def charts_for(settings: Settings, clock: Clock, redis: Client) -> Charts:
     secret = settings.link_secret
     return Charts(
         cache=ChartCache(redis),
+        settled=SettledWeeks(redis),
         clock=clock,
         signer=Signer(secret) if secret else None,
         public_url=public_base(settings.public_url, secret),

@@ -27,7 +27,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Attachment, Image, Message
 from bot.core.signed import BadToken, Signer
 from bot.service.drawing import draw
-from bot.store.charts import ChartCache
+from bot.store.charts import ChartCache, SettledWeeks
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def shared_renderer() -> Renderer:
 @dataclass
 class Charts:
     cache: ChartCache
+    settled: SettledWeeks  # past weeks of each team's digest chart
     clock: Clock
     signer: Signer | None
     public_url: str | None  # public_base(): None means charts go as files

@@ -42,22 +42,32 @@ async def build(ctx: Context, tenant: str, now: datetime) -> Message:
     """Aggregates only: no pseudonym, no free text, nothing from fewer than three people."""
     week = iso_week(now - timedelta(days=1))
     previous = iso_week(now - timedelta(days=8))
-    # The chart's twelve weeks come in the same read as the digest's two (oldest first).
+    # The chart's twelve weeks (oldest first): those settled by an earlier digest are kept,
+    # the rest come in the same read as the digest's own two weeks.
     weeks = [iso_week(now - timedelta(days=1 + 7 * k)) for k in range(CHART_WEEKS - 1, -1, -1)]
+    charts = ctx.charts
+    settled = await charts.settled.get(tenant, weeks[:-2]) if charts else {}
+    fresh = [w for w in weeks if w not in settled] if charts else []
     rows, figures = [], []
     group_ids = [g.id for g in ctx.rubric.groups]
     for _user, rels, aggs in await ctx.store.team(
-        tenant, tuple(dict.fromkeys([*weeks, previous]))
+        tenant, tuple(dict.fromkeys([*fresh, week, previous]))
     ):  # a few round trips in all
         drifting = sum(
             1 for r, a in zip(rels, aggs, strict=True) if a.drifting and r.status == ACTIVE
         )
         soon = sum(1 for r in rels if r.status == ACTIVE and _review_soon(ctx, r, now))
         rows.append(core_digest.practitioner_week(aggs, week, previous, drifting, soon))
-        figures.append(core_charts.week_figures(aggs, weeks, group_ids))
+        if fresh:
+            figures.append(core_charts.week_figures(aggs, fresh, group_ids))
     label = local(now - timedelta(days=1), "UTC").strftime("%d %b %Y")
     message = core_digest.team_digest(ctx.rubric, ctx.prompts, f"{week} (to {label})", rows)
-    return with_chart(message, core_charts.digest_chart(ctx.rubric, tenant, weeks, figures))
+    if charts is None:
+        return message
+    chart = core_charts.digest_chart(ctx.rubric, tenant, weeks, figures, settled)
+    newly = [w for w in weeks[:-2] if w not in settled]  # two or more weeks back: settled
+    await charts.settled.put(tenant, core_charts.settled_of(chart, newly))
+    return with_chart(message, chart)
 
 
 def with_chart(message: Message, chart: core_charts.DigestChart) -> Message:

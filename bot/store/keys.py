@@ -103,3 +103,8 @@ def chart(t: str, fingerprint: str) -> str:
 def relationship_charts(t: str, rid: str) -> str:
     """set: the names of a relationship's cached charts, so `forget` deletes them too."""
     return f"{relationship(t, rid)}:charts"
+
+
+def digest_weeks(t: str) -> str:
+    """hash: ISO week -> the team's figures for it (JSON), once the week has settled."""
+    return f"{tenant(t)}:digest:weeks"
