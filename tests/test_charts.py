@@ -166,3 +166,18 @@ def test_a_long_history_says_which_check_ins_it_shows():
     assert chart.earlier == 25
     assert charts.title(chart) == "Sam: scores by session (latest 5 of 30)"
     assert "the latest 5 of 30 check-ins" in charts.alt_text(chart)
+
+
+def test_weeks_left_out_side_by_side_are_named_as_a_run():
+    shown = ("2026-W01", "2026-W04")
+    left = ("2026-W02", "2026-W03", "2026-W05")
+    chart = charts.DigestChart(
+        "t",
+        (),
+        (0.4, 0.7),
+        tuple(charts.DigestWeek(w, {}, 0.5) for w in shown),
+        left,
+    )
+    assert charts.left_out_text(chart) == (
+        "Left out (fewer than three practitioners): W02-W03, W05."
+    )

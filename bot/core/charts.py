@@ -296,8 +296,21 @@ def _digest_alt(chart: DigestChart) -> str:
     return " ".join(parts)
 
 
+def _runs(weeks: Sequence[str], all_weeks: Sequence[str]) -> list[str]:
+    """Week labels with neighbours joined: W03, W05-W09."""
+    place = {w: i for i, w in enumerate(all_weeks)}
+    runs: list[list[str]] = []
+    for week in weeks:
+        if runs and place.get(week, -2) == place.get(runs[-1][-1], -9) + 1:
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    return [r[0][-3:] if len(r) == 1 else f"{r[0][-3:]}-{r[-1][-3:]}" for r in runs]
+
+
 def left_out_text(chart: DigestChart) -> str:
-    weeks = ", ".join(w[-3:] for w in chart.left_out)
+    every = sorted([*(w.week for w in chart.weeks), *chart.left_out])
+    weeks = ", ".join(_runs(chart.left_out, every))
     return f"Left out (fewer than three practitioners): {weeks}."
 
 

@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import multiprocessing
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,7 @@ from bot.core import charts as core_charts
 from bot.core.clock import Clock
 from bot.core.messages import Attachment, Image, Message
 from bot.core.signed import BadToken, Signer
+from bot.service import metrics
 from bot.service.drawing import draw
 from bot.store.charts import ChartCache, SettledWeeks
 
@@ -127,7 +129,9 @@ class Charts:
         return name, await asyncio.shield(pending)
 
     async def _draw(self, chart: core_charts.Chart, name: str) -> bytes:
+        started = time.perf_counter()
         png = await self.renderer.render(core_charts.to_data(chart))
+        metrics.CHART_SECONDS.labels(chart.kind).observe(time.perf_counter() - started)
         rid = chart.relationship if isinstance(chart, core_charts.HistoryChart) else None
         await self.cache.put(chart.tenant, name, png, self.ttl_seconds, rid=rid or None)
         return png

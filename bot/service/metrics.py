@@ -7,3 +7,6 @@ CHECKINS_SUBMITTED = Counter("rapport_checkins_submitted_total", "Check-ins and 
 DUE_HANDLED = Counter("rapport_due_jobs_total", "Due jobs handled by the worker")
 DRIFT_NUDGES = Counter("rapport_drift_nudges_total", "Drift nudges sent")
 COMMAND_SECONDS = Histogram("rapport_command_seconds", "Time to answer a command")
+CHART_SECONDS = Histogram(
+    "rapport_chart_draw_seconds", "Time to draw a chart (cache misses only)", ["kind"]
+)
