@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from PIL import Image as PILImage  # noqa: E402 - Pillow comes with matplotlib
 
 # Okabe-Ito
 BLACK, ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = (
@@ -43,6 +44,7 @@ GROUP_STYLES = (  # colour, marker, line style, per rubric group in order
 )
 SIZE, DPI, FONT = (6.4, 5.6), 125, 13
 MAX_TICKS = 8
+PALETTE = 128
 LOW, HIGH = -0.03, 1.05  # a little room, so points at 0% and 100% are not cut in half
 MARKS_AT = 1.11  # drift and watch markers: just above the plot, clear of any point
 
@@ -105,8 +107,14 @@ def _png(fig: Figure, handles: list, title: str) -> bytes:
         frameon=False,
         bbox_to_anchor=(0.5, 0.0),
     )
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
+    # A palette of PALETTE colours keeps every flat colour exact (bands, lines) and makes the
+    # PNG about a third of the size: less Redis per cached chart, a faster load on a phone.
+    raw.seek(0)
+    image = PILImage.open(raw).convert("RGB").quantize(PALETTE, PILImage.Quantize.MEDIANCUT)
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    image.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
