@@ -114,7 +114,7 @@ def _png(fig: Figure, handles: list, title: str) -> bytes:
     raw.seek(0)
     image = PILImage.open(raw).convert("RGB").quantize(PALETTE, PILImage.Quantize.MEDIANCUT)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # (optimize=True: 5% smaller, twice the time)
     return out.getvalue()
 
 
