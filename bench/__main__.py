@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from bench import ack, checkin, digest, dispatch, forget, history, signal
+from bench import ack, chart, checkin, digest, dispatch, forget, history, signal
 from bench import export as export_bench
 
 Lines = list[str]
@@ -41,6 +41,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace], Lines]] = {
     "signal": _signal,
     "export": lambda a: export_bench.report(asyncio.run(export_bench.run(reps=a.reps))),
     "forget": lambda a: forget.report(asyncio.run(forget.run(a.reps))),
+    "chart": lambda a: chart.report(asyncio.run(chart.run(a.reps))),
 }
 
 

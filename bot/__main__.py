@@ -145,7 +145,7 @@ async def demo(settings: Settings) -> None:
     try:
         clock = ManualClock()
         rapport: Rapport = await build(settings, clock, conn.redis)
-        console = Console(rapport, clock)
+        console = Console(rapport, clock, charts_dir=data_dir / "charts")
         print("Setting up the sample workspace (living through its past)...", flush=True)
         await seed(console)
         print(INTRO, flush=True)

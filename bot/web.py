@@ -52,6 +52,9 @@ def create_app(rapport: Rapport, settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if settings.metrics_port is None:  # else on a port of its own: `create_metrics_app`
         app.router.add_get("/metrics", metrics)
+    from bot import web_charts  # noqa: PLC0415 - it imports this module's helpers
+
+    web_charts.mount(app)
     if settings.slack_enabled:
         from bot.channels import slack  # noqa: PLC0415 - optional channel
 

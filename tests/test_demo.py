@@ -80,3 +80,12 @@ def test_ctrl_c_ends_the_demo_at_once(tmp_path):
             proc.kill()
     assert code == 0
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_the_demo_history_keeps_its_sparklines_and_writes_its_chart(tmp_path):
+    out = run_demo(tmp_path, "history Sam\n")
+    assert "Overall: " in out  # the text sparklines stay
+    (line,) = [x for x in out.splitlines() if x.strip().startswith("[chart] Sam")]
+    path = Path(line.rsplit(": ", 1)[1])
+    assert path.is_relative_to(tmp_path / "demo" / "charts") and path.suffix == ".png"
+    assert path.read_bytes().startswith(b"\x89PNG")

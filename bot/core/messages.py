@@ -8,6 +8,10 @@ Emphasis is carried by `Span.bold`, never by markup inside the string.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # core.charts is data too; imported for the annotation only
+    from bot.core.charts import Chart
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,18 @@ class Link:
     kind: str = ""  # "client": the console demo offers to play the client
 
 
-Block = Paragraph | Heading | Bullets | Fields | Actions | Divider | Link
+@dataclass(frozen=True)
+class Image:
+    """A chart. `url`: a signed link the platform fetches; `path`: the PNG written on this
+    machine (console); neither: the PNG travels as the message's attachment (a file)."""
+
+    alt: str  # the chart's facts in words
+    title: str
+    url: str | None = None
+    path: str | None = None
+
+
+Block = Paragraph | Heading | Bullets | Fields | Actions | Divider | Link | Image
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,9 @@ class Message:
     private: bool = True  # False: meant for the whole channel (e.g. `digest now`)
     attachment: Attachment | None = None
     form: Form | None = None  # a check-in/review: Slack shows a button, Teams the card inline
+    # A chart that follows this reply (core.charts data): channels send the text at once and
+    # ask `Rapport.picture` for the chart after it, so drawing never delays the answer.
+    chart: Chart | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

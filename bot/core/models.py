@@ -366,7 +366,7 @@ class Aggregate:
     set_aside: int = 0
 
     RECENT = 12
-    WEEKS = 10
+    WEEKS = 13  # the digest chart's twelve weeks and the week under way
 
     def to_dict(self) -> dict[str, Any]:
         return {

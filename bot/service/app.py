@@ -7,22 +7,27 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.core import commands as c
 from bot.core import views
+from bot.core.charts import Chart
 from bot.core.clock import Clock
 from bot.core.messages import Action, Attachment, Form, Message
 from bot.core.prompts import Prompts, load_prompts
 from bot.core.rubric import Rubric, load_rubric
+from bot.core.signed import Signer
 from bot.service import away, checkins, clocks, due, metrics, workspaces
 from bot.service import commands as use_cases
 from bot.service import export as exporting
 from bot.service.api import Actor, Notifier, Place, Submitted
+from bot.service.charts import ChartGone, Charts, public_base
 from bot.service.client import HANDLERS as CLIENT_HANDLERS
 from bot.service.client import make as make_client_side
 from bot.service.context import Context
+from bot.store.charts import ChartCache, SettledWeeks
 from bot.store.connection import Client
 from bot.store.crypto import PlainText, TextCipher
 from bot.store.errors import StorageUnavailable
@@ -166,6 +171,30 @@ class Rapport:
     async def workspace_uninstalled(self, tenant: str) -> None:
         await workspaces.uninstalled(self.ctx, tenant)
 
+    async def picture(self, chart: Chart | None) -> Message | None:
+        """The chart a reply carries (`Message.chart`), drawn or cached; None if charts are
+        off or the chart cannot be had now (the text reply already said it all)."""
+        if self.ctx.charts is None or chart is None:
+            return None
+        try:
+            return await self.ctx.charts.picture(chart)
+        except StorageUnavailable:
+            log.warning("chart: storage unavailable", exc_info=True)
+        except Exception:  # a chart that fails never takes the reply down with it
+            log.exception("chart could not be drawn")
+        return None
+
+    async def chart_png(self, token: str) -> bytes:
+        """The PNG behind a signed chart path (raises BadToken, ExpiredToken, ChartGone)."""
+        if self.ctx.charts is None:
+            raise ChartGone("charts are off")
+        return await self.ctx.charts.served(token)
+
+    def save_charts_under(self, directory: Path) -> None:
+        """Write charts as PNG files there and show their path (the console)."""
+        if self.ctx.charts is not None:
+            self.ctx.charts.files_dir = directory
+
     async def healthy(self) -> bool:
         try:
             return await self.ctx.store.ping()
@@ -194,5 +223,17 @@ async def build(settings: Settings, clock: Clock, redis: Client) -> Rapport:
         uninstall_grace=timedelta(days=settings.uninstall_grace_days),
         dispatch_concurrency=settings.dispatch_concurrency,
         client=make_client_side(store, rubric, settings.prompts_dir, settings),
+        charts=charts_for(settings, clock, redis),
     )
     return Rapport(ctx)
+
+
+def charts_for(settings: Settings, clock: Clock, redis: Client) -> Charts:
+    secret = settings.link_secret
+    return Charts(
+        cache=ChartCache(redis),
+        settled=SettledWeeks(redis),
+        clock=clock,
+        signer=Signer(secret) if secret else None,
+        public_url=public_base(settings.public_url, secret),
+    )

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.core import charts, timeline, views
 from bot.core import client as core
 from bot.core import commands as c
-from bot.core import timeline, views
 from bot.core.client import ClientAnswer, ClientPoint, ClientSeries, ClientWords, LinkClaims
 from bot.core.messages import Message, Paragraph, Span
 from bot.core.models import MISSED, SESSION, CheckIn, Relationship
@@ -101,6 +101,24 @@ def added(ctx: Context, message: Message, cmd: c.Add) -> Message:
     key = "no_secret" if cs.signer is None else "turned_on"
     line = cs.words.say(key, alias=cmd.alias)
     return replace(message, blocks=(*message.blocks, Paragraph((Span(line),))))
+
+
+def chart_points(
+    rubric: Rubric, rel: Relationship, series: ClientSeries | None
+) -> list[charts.ClientPoint] | None:
+    """The client's series for the history chart: per answered session, the mean of the
+    three group questions on the practitioner's 0..1 scale ("Did today help?" is left out,
+    as "Am I being helpful?" is from the practitioner's score); None with no answers."""
+    if series is None or not series.recent:
+        return None
+    groups = [g.id for g in rubric.groups]
+    out = []
+    for point in series.recent:
+        rated = [(point.ratings[g] - 1) / 4 for g in groups if g in point.ratings]
+        if rated:
+            session = timeline.number_of(rel.timeline, point.checkin) or point.checkin
+            out.append(charts.ClientPoint(session, round(sum(rated) / len(rated), 4)))
+    return out or None
 
 
 # --- the link -----------------------------------------------------------------------------

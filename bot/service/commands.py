@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import bot.service.client as client_side
 from bot.core import commands as c
 from bot.core import timeline, views
+from bot.core.charts import history_chart
 from bot.core.messages import Message
 from bot.core.models import ACTIVE, CLOSED, DigestSchedule, Relationship
 from bot.core.reviews import due_review, early_review, review_outlook
@@ -193,7 +194,15 @@ async def history(ctx: Context, actor: Actor, cmd: c.History, _place: Place) -> 
         return rel
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
     (series,) = await client_side.series_of(ctx, [rel])
-    return views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg, series))
+    reply = views.history_message(ctx.rubric, ctx.prompts, overview(ctx, rel, agg, series))
+    # The chart follows the text (channels ask Rapport.picture for it), the client's own
+    # series beside the practitioner's when the relationship has client ratings.
+    return replace(
+        reply,
+        chart=history_chart(
+            ctx.rubric, rel, agg, client_side.chart_points(ctx.rubric, rel, series)
+        ),
+    )
 
 
 async def list_(ctx: Context, actor: Actor, _cmd: c.ListRelationships, _place: Place) -> Message:
@@ -397,6 +406,8 @@ async def confirm_forget(ctx: Context, actor: Actor, token: str) -> Message:
     # the rest of its keys in small batches (Store.forget), then every job naming it.
     await ctx.store.forget(rel, await aliases.stored_key(ctx, rel))
     await ctx.queue.purge(rel.id)
+    if ctx.charts is not None:
+        await ctx.charts.forget(rel.tenant, rel.id)
     await finish_forgets(ctx, actor.tenant)  # any earlier one that was interrupted
     return views.say(ctx.prompts, "forget_done", alias=rel.alias)
 

@@ -13,6 +13,7 @@ from bot.core.prompts import Prompts
 from bot.core.rubric import Rubric, WorkingHours
 from bot.core.schedule import within_working_hours
 from bot.service.api import Notifier, Recipient
+from bot.service.charts import Charts
 from bot.service.delivery import Once
 from bot.store.queue import DueQueue, Job, current_sends
 from bot.store.repository import Store
@@ -38,6 +39,7 @@ class Context:
     dispatch_concurrency: int = 1
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     client: ClientSide | None = None  # the client's side (set up by service.app.build)
+    charts: Charts | None = None  # None: replies carry no pictures
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -151,3 +151,18 @@ def client_rate(scope: str, ident: str, window: int) -> str:
     """counter with a TTL: requests to client pages per token digest or per address in one
     window. Not a tenant's (a forged token names none): a hash tag per counter."""
     return f"{PREFIX}:{{rate:{scope}:{ident}}}:{window}"
+
+
+def chart(t: str, fingerprint: str) -> str:
+    """string: a chart's PNG (base64), named by the hash of its data, with a TTL."""
+    return f"{tenant(t)}:chart:{fingerprint}"
+
+
+def relationship_charts(t: str, rid: str) -> str:
+    """set: the names of a relationship's cached charts, so `forget` deletes them too."""
+    return f"{relationship(t, rid)}:charts"
+
+
+def digest_weeks(t: str) -> str:
+    """hash: ISO week -> the team's figures for it (JSON), once the week has settled."""
+    return f"{tenant(t)}:digest:weeks"

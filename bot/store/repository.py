@@ -62,6 +62,9 @@ def read_digest(version: int, data: dict[str, Any]) -> DigestSchedule:
     return checked(DigestSchedule.from_dict(data))
 
 
+_NUMBERS = frozenset({int, float})  # (exact types: a bool is not a counter)
+
+
 def read_weeks(wanted: tuple[str, ...]) -> Callable[[int, dict[str, Any]], Aggregate]:
     """A reader of only some weeks' counters and the drift flag of an aggregate."""
 
@@ -74,7 +77,7 @@ def read_weeks(wanted: tuple[str, ...]) -> Callable[[int, dict[str, Any]], Aggre
             row = weeks.get(week)
             if row is None:
                 continue
-            if not isinstance(row, dict) or not all(type(v) in (int, float) for v in row.values()):
+            if not isinstance(row, dict) or not set(map(type, row.values())) <= _NUMBERS:
                 raise TypeError(f"week {week!r} does not hold numbers")
             picked[week] = row
         drifting = data.get("drifting", False)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.console import client, render
@@ -96,8 +97,12 @@ class Console:
         out: TextIO = sys.stdout,
         user: str = "you",
         tz: str = "Europe/London",
+        charts_dir: Path | None = None,
     ) -> None:
         self.rapport = rapport
+        self.charts = charts_dir is not None  # charts as PNG files there, their path shown
+        if charts_dir is not None:
+            rapport.save_charts_under(charts_dir)
         self.clock = clock
         self.out = out
         self.user = user
@@ -192,6 +197,10 @@ class Console:
         reply = await self.rapport.command(self.actor(user), words, place)
         if user is None or user == self.user:
             self.reply(reply)
+            if reply.chart is not None and self.charts:
+                picture = await self.rapport.picture(reply.chart)
+                if picture is not None:
+                    self.show(self.lines(picture))
         await self.tick()
 
     def reply(self, reply: Message) -> None:

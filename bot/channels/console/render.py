@@ -12,6 +12,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Image,
     Link,
     Message,
     Paragraph,
@@ -48,6 +49,9 @@ def message(msg: Message, button_number: Callable[[Button], int]) -> list[str]:
             lines.extend(f"  {k.ljust(width)}  {v}" for k, v in block.pairs)
         elif isinstance(block, Divider):
             lines.append("  ---")
+        elif isinstance(block, Image):
+            where = block.path or block.url or "(sent as a file)"
+            lines.append(f"  [chart] {block.title}: {where}")
         elif isinstance(block, Actions):
             hints = [f"[{b.label}] → press {button_number(b)}" for b in block.buttons]
             lines.append("  " + "   ".join(hints))

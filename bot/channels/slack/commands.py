@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -11,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.notifier import SlackNotifier
 from bot.channels.slack.people import People
-from bot.channels.slack.render import blocks, fallback
+from bot.channels.slack.render import alt_of, blocks, fallback
 from bot.core.messages import Message, text
 from bot.service.api import Place
 
@@ -37,6 +38,27 @@ async def reply_with(respond: AsyncRespond, reply: Message, replace: bool = Fals
     )
 
 
+async def follow_with_chart(
+    rapport: Any, notifier: SlackNotifier, respond: AsyncRespond, body: Mapping[str, Any], reply
+) -> None:
+    """The reply's chart, after its text: an image block where Slack can fetch it, else the
+    PNG as a file (a private reply's to the user's DM, a channel reply's to the channel)."""
+    try:
+        picture = await rapport.picture(reply.chart)
+        if picture is None:
+            return
+        if picture.attachment is None:
+            await reply_with(respond, replace(picture, private=reply.private))
+            return
+        user = (body.get("user_id") or "").strip()
+        where = await notifier.dm_channel(user) if reply.private else body.get("channel_id")
+        await notifier.upload(
+            where, picture.attachment, comment=picture.summary, alt=alt_of(picture)
+        )
+    except Exception:  # the text is already there: a chart that fails is only logged
+        log.exception("/checkin chart failed")
+
+
 def register(app: AsyncApp, rapport: Any, people: People, notifier: SlackNotifier) -> None:
     async def ack_command(ack: AsyncAck) -> None:
         # Slack wants an answer within 3 seconds; the real answer follows via response_url.
@@ -58,5 +80,7 @@ def register(app: AsyncApp, rapport: Any, people: People, notifier: SlackNotifie
             log.exception("/checkin failed")
             reply = text(OOPS, kind="error")
         await reply_with(respond, reply)
+        if reply.chart is not None:
+            await follow_with_chart(rapport, notifier, respond, body, reply)
 
     app.command(COMMAND)(ack=ack_command, lazy=[run_command])

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.oauth import Tokens
-from bot.channels.slack.render import blocks, clip, escape, fallback
+from bot.channels.slack.render import alt_of, blocks, clip, escape, fallback
 from bot.core.messages import Attachment, Message
 from bot.service.api import Recipient
 
@@ -100,7 +100,7 @@ class SlackNotifier:
             unfurl_media=False,
         )
         if message.attachment is not None:
-            await self.upload(channel, message.attachment, tenant=tenant)
+            await self.upload(channel, message.attachment, tenant=tenant, alt=alt_of(message))
         return f"{resp['channel']}:{resp['ts']}"
 
     async def send(self, to: Recipient, message: Message) -> str | None:
@@ -114,9 +114,15 @@ class SlackNotifier:
         )
 
     async def upload(
-        self, channel: str, attachment: Attachment, comment: str = "", tenant: str | None = None
+        self,
+        channel: str,
+        attachment: Attachment,
+        comment: str = "",
+        tenant: str | None = None,
+        alt: str | None = None,
     ) -> None:
-        """files_upload_v2: getUploadURLExternal, the upload itself, completeUploadExternal."""
+        """files_upload_v2: getUploadURLExternal, the upload itself, completeUploadExternal.
+        `alt`: an image's alt text (a chart's facts in words)."""
         client = await self.client_for(tenant)
         await client.files_upload_v2(
             channel=channel,
@@ -124,4 +130,5 @@ class SlackNotifier:
             filename=attachment.filename,
             title=attachment.filename,
             initial_comment=clip(escape(comment), 3000) if comment else None,
+            alt_txt=clip(alt, 1000) if alt else None,
         )

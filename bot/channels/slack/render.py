@@ -21,6 +21,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Image,
     Link,
     Message,
     Paragraph,
@@ -47,6 +48,8 @@ MESSAGE_BLOCKS_MAX = 50
 VIEW_BLOCKS_MAX = 100
 TEXT_INPUT_MAX = 3000
 METADATA_MAX = 3000
+IMAGE_ALT_MAX = 2000
+IMAGE_TITLE_MAX = 2000
 
 # Words for the three middle options: the poles themselves are shown in full in the hint.
 MIDDLE_LABELS = {2: "Leaning toward 1", 3: "In between", 4: "Leaning toward 5"}
@@ -164,7 +167,29 @@ def block(b: Block) -> list[dict[str, Any]]:
         return [{"type": "divider"}]
     if isinstance(b, Link):  # shown in full, to copy and pass on
         return _sections(f"*{escape(b.label)}:* <{escape(b.url)}>")
+    if isinstance(b, Image):
+        return _image(b)
     raise TypeError(f"unknown block {type(b).__name__}")
+
+
+def _image(b: Image) -> list[dict[str, Any]]:
+    """An image block Slack fetches from the signed URL; without one the PNG goes as a file
+    (see notifier.upload), so nothing is shown here."""
+    if not b.url:
+        return []
+    return [
+        {
+            "type": "image",
+            "image_url": b.url,
+            "alt_text": clip(b.alt, IMAGE_ALT_MAX),
+            "title": _plain(b.title, IMAGE_TITLE_MAX),
+        }
+    ]
+
+
+def alt_of(message: Message) -> str | None:
+    """The alt text of the message's chart, if it has one."""
+    return next((b.alt for b in message.blocks if isinstance(b, Image)), None)
 
 
 def _has_open_form(message: Message) -> bool:

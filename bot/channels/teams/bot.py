@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,6 +155,13 @@ class RapportTeamsBot(ActivityHandler):
         text = command_text(activity)
         reply = await self.rapport.command(actor, text, place_of(activity))
         await self._reply(turn_context, actor, text, reply)
+        # The text first, then its chart where the text went: only as an image Teams can
+        # fetch (a public URL); without one the text already holds every figure.
+        if reply.chart is not None:
+            picture = await self.rapport.picture(reply.chart)
+            if picture is not None and cards.has_image(picture):
+                picture = replace(picture, private=reply.private)
+                await self._reply(turn_context, actor, text, picture, notice=False)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -174,7 +182,12 @@ class RapportTeamsBot(ActivityHandler):
 
     # --- replies ---------------------------------------------------------------------
     async def _reply(
-        self, turn_context: TurnContext, actor: Actor, text: str, reply: Message
+        self,
+        turn_context: TurnContext,
+        actor: Actor,
+        text: str,
+        reply: Message,
+        notice: bool = True,
     ) -> None:
         activity = turn_context.activity
         word = text.split(maxsplit=1)[0].lower() if text else ""
@@ -189,10 +202,10 @@ class RapportTeamsBot(ActivityHandler):
             await send_message(turn_context, reply, file_card)
             return
         # history, list, export... typed in a team channel: pseudonyms stay out of it
-        if await self._send_privately(turn_context, actor, reply, file_card):
-            await turn_context.send_activity(cards.to_activity(plain(SENT_PRIVATELY)))
-        else:
-            await turn_context.send_activity(cards.to_activity(plain(PRIVATE_FAILED)))
+        sent = await self._send_privately(turn_context, actor, reply, file_card)
+        if notice:  # said once, for the reply; its chart follows it without a word
+            note = SENT_PRIVATELY if sent else PRIVATE_FAILED
+            await turn_context.send_activity(cards.to_activity(plain(note)))
 
     async def _send_privately(
         self, turn_context: TurnContext, actor: Actor, reply: Message, file_card: Any = None

@@ -27,6 +27,7 @@ from bot.core.messages import (
     Fields,
     Form,
     Heading,
+    Image,
     Link,
     Message,
     Paragraph,
@@ -174,6 +175,8 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             separate = True
         elif isinstance(block, Link):  # shown in full, to copy and pass on
             body.append(_text_block(_link(block)))
+        elif isinstance(block, Image):
+            body.append(_image(block))
         elif isinstance(block, Actions):
             # an inline form already is the way to answer: its "open" button is redundant
             buttons = [
@@ -186,6 +189,24 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             body[count] = {**body[count], "separator": True}
             separate = False
     return body
+
+
+def _image(block: Image) -> dict[str, Any]:
+    """A chart Teams fetches from its signed URL; where there is none, its facts in words
+    (a bot cannot send Teams a file without the user's consent flow)."""
+    if block.url:
+        return {
+            "type": "Image",
+            "url": block.url,
+            "altText": block.alt,
+            "size": "Stretch",
+        }
+    return _text_block(escape_markdown(block.alt), isSubtle=True)
+
+
+def has_image(message: Message) -> bool:
+    """Whether the message holds a picture Teams can show (an image with a URL)."""
+    return any(isinstance(b, Image) and b.url for b in message.blocks)
 
 
 def rating_choices(question: RatingQuestion) -> list[dict[str, str]]:
@@ -439,6 +460,8 @@ def file_activities(attachment: FileAttachment) -> list[Activity]:
     split in parts when long (a large one is offered as a download link instead: see
     `download`). CPU-bound for a large file: call it off the event loop.
     """
+    if not attachment.mime.startswith(("text/", "application/json")):
+        return []  # a picture: its card shows it, or says what it shows
     safe = _export_text(attachment.content.decode("utf-8", errors="replace"))
     name = escape_markdown(attachment.filename)
     parts = _parts(safe, label_room=text_bytes(name) + 200)
