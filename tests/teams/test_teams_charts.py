@@ -23,7 +23,11 @@ PUBLIC = "https://rapport.example.org"
 async def teams(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsBot]:
     """The conftest's bot, with a public URL and a link secret: charts are linked."""
     settings = Settings(
-        teams_enabled=True, allow_plaintext=True, public_url=PUBLIC, link_secret_raw="teams"
+        teams_enabled=True,
+        teams_local_mode=True,
+        allow_plaintext=True,
+        public_url=PUBLIC,
+        link_secret_raw="teams",
     )
     rapport = await build(settings, clock, redis)
     runner = web.AppRunner(create_app(rapport, settings))
