@@ -239,3 +239,20 @@ async def test_the_clients_words_are_escaped_in_slack_and_teams(redis, clock):
     assert "&lt;b&gt;rushed&lt;/b&gt; &amp;" in slack
     card = str(cards.card(dm))
     assert "<b>" not in card and "<!channel>" not in card
+
+
+async def test_the_history_chart_draws_the_clients_series_beside_the_practitioners(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    await rapport.command(actor(), "add Sam client=on", DM)
+    for client_level in (5, 3):
+        message = await session(rapport, outbox, clock)
+        await practitioner_answers(rapport, message, 4)
+        await client_answers(rapport, message, {**FOUR, "perspectives": str(client_level)})
+    chart = (await rapport.command(actor(), "history Sam", DM)).chart
+    assert [p.session for p in chart.points] == [1, 2]
+    # the three group questions on the 0..1 scale ("Did today help?" left out)
+    assert [(p.session, p.score) for p in chart.client] == [(1, 0.8333), (2, 0.6667)]
+    await rapport.command(actor(), "add Kim", DM)
+    await practitioner_answers(rapport, await session(rapport, outbox, clock, "Kim"), 4)
+    chart = (await rapport.command(actor(), "history Kim", DM)).chart
+    assert chart.points and chart.client is None  # client ratings off: one series
