@@ -299,6 +299,10 @@ def _learn(
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
+        # The shift is where it sits against the start: when the start moves, so does the
+        # shift (else the first sessions, compared with a start of fewer items, leave it off).
+        if s.sessions:
+            shift += s.base - base
     items = dict(s.items)
     for item, rating in ratings.items():
         ref, m = items.get(item, (0.0, 0))
