@@ -247,14 +247,20 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     return fall <= -p.fall_points and fall + p.dip_points <= -p.z * math.sqrt(var)
 
 
-def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float) -> list[str]:
-    """The signals this session raises, strongest first."""
+def _is_low(p: DriftParams, x: _Session) -> bool:
+    """Reliably low: at least `watch_points` down and past `z` standard errors."""
+    return x.d <= -p.watch_points and x.d <= -p.z * math.sqrt(x.var)
+
+
+def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> list[str]:
+    """The signals this session raises, strongest first (`new`: the state with it folded in)."""
+    shift, sd = new.shift, new.shift_sd(p)
     found: list[str] = []
     band = points(p.cutoff)
     if s.sessions == 0:
         return [CUTOFF] if x.mean < band else []
     z = x.d / math.sqrt(x.var)
-    low = x.d <= -p.watch_points and z <= -p.z
+    low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
     if low and _fell(p, s, x) and not (s.drifting and s.low):
@@ -275,11 +281,13 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
         and not (single or made_up)
     ):
         found.append(TREND)
-    if s.base + shift < band and (not single or s.base + s.shift < band):
+    if new.base + shift < band and (not single or s.base + s.shift < band):
         found.append(CUTOFF)
     if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
-    if low:
+    # A low session is one after a stable run: while the start is still being set, a
+    # session below the first ones is part of where the relationship starts.
+    if low and s.sessions >= p.baseline_sessions:
         found.append(LOW)
     return found
 
@@ -381,8 +389,10 @@ def step(
         return state, replace(_QUIET, drifting=state.drifting, rule=rule)
     x = _session(params, state, ratings, group_of)
     new = _learn(params, state, ratings, x, low=False)
-    found = _signals(params, state, x, new.shift, new.shift_sd(params))
-    if LOW in found:  # a reliably low session does not go into the relationship's level
+    found = _signals(params, state, x, new)
+    # A low session does not go into the relationship's level; while that level is still
+    # being set, only a fall of `fall_points` or more is held out (see `_signals`).
+    if LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points):
         new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
