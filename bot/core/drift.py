@@ -97,6 +97,7 @@ class DriftState:
     shift_var: float = 0.0  # its variance from the sessions' own noise
     shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
     low: bool = False  # the previous session was reliably low
+    last: float = 0.0  # the previous session's deviation, points
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
@@ -121,6 +122,7 @@ class DriftState:
             "groups": {k: [round(a, 6), round(b, 6)] for k, (a, b) in self.groups.items()},
             "shift": [round(self.shift, 6), round(self.shift_var, 6), round(self.shift_base, 6)],
             "low": self.low,
+            "last": round(self.last, 6),
             "ceiling": self.ceiling,
             "episode": self.episode,
             "calm": self.calm,
@@ -145,6 +147,7 @@ class DriftState:
             shift_var=float(shift_var),
             shift_base=float(shift_base),
             low=bool(data.get("low", False)),
+            last=float(data.get("last", shift)),  # stored before it was kept: the shift
             ceiling=bool(data.get("ceiling", False)),
             episode=episode,
             calm=int(data.get("calm", 0)),
@@ -271,7 +274,8 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     # One low session is a watch note at most unless it is a drop. Read mostly against
     # contrasts not known yet, its dip alone may not take the running level past the trend
     # or into the band; nor may what it left in the running level once it is made up.
-    single = low and not s.low and x.on_base >= p.unknown_share
+    # A decline is down the session before too; a dip comes after one that was not.
+    single = low and not s.low and (x.on_base >= p.unknown_share or s.last > -p.trend_points / 2)
     made_up = s.low and not low
     # Sustained: it was already half-way down before this session, so one dip is not a trend.
     if (
@@ -330,6 +334,7 @@ def _learn(
         shift_var=shift_var,
         shift_base=shift_base,
         low=low,
+        last=x.d if s.sessions else 0.0,
         ceiling=s.ceiling and x.mean >= TOP,
         episode=s.episode,
         calm=s.calm,
