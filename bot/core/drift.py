@@ -71,6 +71,7 @@ from bot.core.rubric import DriftParams
 STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
+ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -247,7 +248,12 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
-    return fall <= -p.fall_points and fall + p.dip_points <= -p.z * math.sqrt(var)
+    # Contrasts compared with themselves read a one-point dip as one point (below
+    # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
+    # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
+    # is a whole point.
+    dip = ONE_POINT if s.drifting else p.dip_points + x.on_base * max(0.0, ONE_POINT - p.dip_points)
+    return fall <= -p.fall_points and fall + dip <= -p.z * math.sqrt(var)
 
 
 def _is_low(p: DriftParams, x: _Session) -> bool:
