@@ -5,7 +5,8 @@ rated 1..5. Contrasts sit at their own levels for the same relationship, and a p
 strays a point now and then. So this model works in rating points, item by item:
 
 - The relationship's own level ``base`` is the mean rating of its first
-  ``baseline_sessions`` sessions (a reliably low session is not folded in).
+  ``baseline_sessions`` sessions (a session that fell ``fall_points`` is not folded in);
+  while it is being set, ``shift`` is re-expressed against it each time it moves.
 - Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
   taken back to the baseline by the shift estimated at the time. Once a contrast has come
   round again, its deviation is ``rating - reference`` (variance ``noise^2 * (1 + 1/m)``
@@ -22,9 +23,12 @@ strays a point now and then. So this model works in rating points, item by item:
 
 Signals on each session (after the first):
 
-- ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session.
+- ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session, once the
+  start is set (after ``baseline_sessions``: "after a stable run").
 - ``drop``:  a low session at least ``fall_points`` below where the relationship stood, and
-  reliably more than a dip of ``dip_points``: drift at once. It stood at its start; during
+  reliably more than a dip: by ``dip_points`` on contrasts compared with themselves, by a
+  whole point on contrasts not known yet (one may sit a point low and read a dip as two)
+  and on a fresh drop mid-episode: drift at once. It stood at its start; during
   a drift episode, at the lower of its start and its running level, after a session that
   was not low (a fresh drop: it opens a new episode and is nudged too).
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
@@ -37,9 +41,10 @@ Signals on each session (after the first):
   measured from this session on.
 
 One session alone is a drift nudge only as a ``drop``: a first low session read mostly
-against contrasts not known yet (``unknown_share`` of its weight) does not start a trend
-or reach the band, and what a low session left in the shift does not start a trend on the
-session that makes it up. So a one-point dip of every item is a watch note at most.
+against contrasts not known yet (``unknown_share`` of its weight), or after a session not
+already half-way down (``last``), does not start a trend or reach the band, and what a
+low session left in the shift does not start a trend on the session that makes it up. So
+a one-point dip of every item is a watch note at most.
 
 A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
 (without a drift rule) opens a watch episode and sends one softer watch note. An episode
