@@ -52,6 +52,7 @@ class Tally:
     early_hit: int = 0  # ... of those, still a hit
     delays: list[int] | None = None
     extra: int = 0  # drift nudges while drifting, other than at a new real drop (must be 0)
+    noted: int = 0  # drops: a drift nudge or a watch note at the drop or the session after
 
     def pct(self, n: int) -> str:
         return f"{100 * n / self.series:5.1f}%"
@@ -211,8 +212,9 @@ def _judge(
             tally.delays.append(after[0] - onset)
     elif kind.measure == "drop":
         window = (onset, onset + 1)
-        signals = after + ([t for t in watches if t >= onset] if kind.soft else [])
-        ok = any(t in window for t in signals)
+        notes = [t for t in watches if t >= onset]
+        ok = any(t in window for t in after + (notes if kind.soft else []))
+        tally.noted += any(t in window for t in after + notes)
     elif kind.measure == "dip":
         # No drift nudge from the dip: none at it or after it that the same series without
         # the dip (`twin`) does not get too.
@@ -285,7 +287,8 @@ def report(
 # The issue's targets (20% of items off unless named): (what, kinds pooled, measure, target).
 # measure: "drift" = share of series with a drift nudge (at most the target), "hit" = share
 # that are a hit (at least the target), "early" = hits among series with a nudge or note
-# before the onset, "extra" = drift nudges within one episode (a count; at most the target).
+# before the onset, "extra" = drift nudges within one episode (a count; at most the target),
+# "noted" = a drift nudge or a watch note at the drop or next (shown with no target: None).
 TARGETS = (
     ("false drift nudges, stable 12 sessions", ("stable 12, 20% off",), "drift", 3.0),
     ("the same, 40% of items off", ("stable 12, 40% off",), "drift", 8.0),
@@ -293,9 +296,16 @@ TARGETS = (
     ("declines of 0.25 nudged before the band", ("decline 0.25/session",), "hit", 95.0),
     ("declines of 0.35 nudged before the band", ("decline 0.35/session",), "hit", 95.0),
     ("declines of 0.15 nudged within 12 sessions", ("decline 0.15/session",), "hit", 80.0),
-    ("drops of 2+ nudged at the drop or next", _DROPS_2, "hit", 97.0),
-    ("... after an earlier nudge or watch note", _DROPS_2, "early", 97.0),
-    ("drops of 2+ back the very next session", _BLIPS, "hit", 97.0),
+    # Drops of 2+ of every shape, as the issue words the target; then by shape: a drop that
+    # is back the very next session (blip) can be nudged only at the drop itself, from one
+    # low session, which the issue's own evidence says warrants a gentle note; so its watch
+    # notes are shown too, with no target of their own (the drift target stays as it is).
+    ("drops of 2+, every shape: nudged at drop or next", _DROPS_2 + _BLIPS, "hit", 97.0),
+    ("... after an earlier nudge or watch note", _DROPS_2 + _BLIPS, "early", 97.0),
+    ("... staying down or recovering over sessions", _DROPS_2, "hit", 97.0),
+    ("... the same, after an earlier nudge or note", _DROPS_2, "early", 97.0),
+    ("... back the very next session (blip)", _BLIPS, "hit", 97.0),
+    ("... blip: a watch note or drift nudge at the drop", _BLIPS, "noted", None),
     ("drops of 1.5: watch note or nudge", ("drop 1.5, stays", "drop 1.5, recovers"), "hit", 90.0),
     ("extra drift nudges within an episode (count)", None, "extra", 0.0),
 )
@@ -307,13 +317,16 @@ def targets(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
     for what, names, measure, goal in TARGETS:
         chosen = [(n, o) for k, n, o in rows if names is None or k.name in names]
         new, old = (_measure(measure, [pair[i] for pair in chosen]) for i in (0, 1))
-        if measure == "extra":
+        if goal is None:  # shown, no target
+            ok, shown, aim, was = None, f"{new:6.1f}%", "-", f"{old:6.1f}%"
+        elif measure == "extra":
             ok, shown, aim, was = new <= goal, f"{new:7.0f}", f"<= {goal:g}", "    -"
         else:
             better = new >= goal if measure in ("hit", "early") else new <= goal
             sign = ">=" if measure in ("hit", "early") else "<="
             ok, shown, aim, was = better, f"{new:6.1f}%", f"{sign} {goal:g}%", f"{old:6.1f}%"
-        lines.append(f"{what:<50} {shown:>7} {aim:>8} {'ok' if ok else 'MISS':>4} {was:>7}")
+        verdict = "" if ok is None else "ok" if ok else "MISS"
+        lines.append(f"{what:<50} {shown:>7} {aim:>8} {verdict:>4} {was:>7}")
     return lines
 
 
@@ -321,6 +334,8 @@ def _measure(measure: str, tallies: list[Tally]) -> float:
     total = sum(t.series for t in tallies)
     if measure == "extra":
         return float(sum(t.extra for t in tallies))
+    if measure == "noted":
+        return 100 * sum(t.noted for t in tallies) / total
     if measure == "drift":
         return 100 * sum(t.nudged for t in tallies) / total
     if measure == "miss":
@@ -337,21 +352,22 @@ SWEEP = (
     "",
     "z=1.645",
     "z=2.33",
-    "lam=0.3",
-    "lam=0.5",
+    "lam=0.35",
+    "lam=0.55",
     "trend_points=0.5",
     "trend_points=0.7",
     "fall_points=1.0",
     "fall_points=1.5",
-    "dip_points=0.75",
-    "dip_points=1.25",
+    "dip_points=0.5",
+    "dip_points=1.0",
     "unknown_share=0.0",
     "unknown_share=1.0",
     "watch_points=0.5",
     "watch_points=1.0",
     "baseline_sessions=2",
     "baseline_sessions=4",
-    "spread=0.5",
+    "spread=0.55",
+    "spread=0.75",
     "item_memory=1",
     "item_memory=3",
     "noise=0.35",

@@ -246,6 +246,35 @@ def test_a_fresh_drop_before_the_episode_re_armed_is_nudged_again() -> None:
     assert not verdicts[10].nudge and verdicts[10].drifting  # it stays down: the same episode
 
 
+def test_a_first_check_in_above_the_rest_sets_no_alarm() -> None:
+    # The start is the first three sessions together: a first check-in a point above the
+    # rest is part of where the relationship starts, not a high it then falls from.
+    verdicts = judge(4, 3, 3, 3, 3, 3, 3, 3, 3, 3)
+    assert nudged(verdicts) == [] and watched(verdicts) == []
+
+
+def test_a_one_point_dip_after_an_uneven_start_is_only_a_watch_note() -> None:
+    # The running level must not carry what the first sessions read against a start of
+    # fewer items: else the dip looks like the next step of a decline and is drift.
+    verdicts = judge(4, 3, 3, 3, 3, 3, 3, 3, 2, 3, 3, 3)
+    assert nudged(verdicts) == [] and watched(verdicts) == [9]
+
+
+def test_a_two_point_fall_of_known_contrasts_for_one_session_is_drift_at_once() -> None:
+    verdicts = judge(4, 4, 4, 4, 4, 4, 4, 4, 2, 4, 4, 4)
+    assert nudged(verdicts) == [9] and verdicts[8].rule == "drop"
+
+
+def test_the_previous_sessions_deviation_is_stored_and_read_back() -> None:
+    state, _ = replay(PARAMS, sessions(4, 4, 4, 4, 4, 3), GROUP_OF)
+    data = json.loads(json.dumps(state.to_dict()))
+    assert data["last"] == pytest.approx(state.last) and state.last < -0.5
+    assert DriftState.from_dict(data).to_dict() == data
+    # A state stored before it was kept reads its running shift in its place.
+    del data["last"]
+    assert DriftState.from_dict(data).last == pytest.approx(state.shift)
+
+
 def test_a_steep_decline_is_one_episode() -> None:
     verdicts = judge(5, 5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1)
     assert len(nudged(verdicts)) == 1

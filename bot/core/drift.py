@@ -5,7 +5,8 @@ rated 1..5. Contrasts sit at their own levels for the same relationship, and a p
 strays a point now and then. So this model works in rating points, item by item:
 
 - The relationship's own level ``base`` is the mean rating of its first
-  ``baseline_sessions`` sessions (a reliably low session is not folded in).
+  ``baseline_sessions`` sessions (a session that fell ``fall_points`` is not folded in);
+  while it is being set, ``shift`` is re-expressed against it each time it moves.
 - Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
   taken back to the baseline by the shift estimated at the time. Once a contrast has come
   round again, its deviation is ``rating - reference`` (variance ``noise^2 * (1 + 1/m)``
@@ -22,9 +23,12 @@ strays a point now and then. So this model works in rating points, item by item:
 
 Signals on each session (after the first):
 
-- ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session.
+- ``low``:   ``z <= -z`` and ``D <= -watch_points``: one reliably low session, once the
+  start is set (after ``baseline_sessions``: "after a stable run").
 - ``drop``:  a low session at least ``fall_points`` below where the relationship stood, and
-  reliably more than a dip of ``dip_points``: drift at once. It stood at its start; during
+  reliably more than a dip: by ``dip_points`` on contrasts compared with themselves, by a
+  whole point on contrasts not known yet (one may sit a point low and read a dip as two)
+  and on a fresh drop mid-episode: drift at once. It stood at its start; during
   a drift episode, at the lower of its start and its running level, after a session that
   was not low (a fresh drop: it opens a new episode and is nudged too).
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
@@ -37,9 +41,10 @@ Signals on each session (after the first):
   measured from this session on.
 
 One session alone is a drift nudge only as a ``drop``: a first low session read mostly
-against contrasts not known yet (``unknown_share`` of its weight) does not start a trend
-or reach the band, and what a low session left in the shift does not start a trend on the
-session that makes it up. So a one-point dip of every item is a watch note at most.
+against contrasts not known yet (``unknown_share`` of its weight), or after a session not
+already half-way down (``last``), does not start a trend or reach the band, and what a
+low session left in the shift does not start a trend on the session that makes it up. So
+a one-point dip of every item is a watch note at most.
 
 A drift rule opens a drift *episode* and sends its one drift nudge; ``low`` or ``ceiling``
 (without a drift rule) opens a watch episode and sends one softer watch note. An episode
@@ -71,6 +76,7 @@ from bot.core.rubric import DriftParams
 STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
+ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -97,6 +103,7 @@ class DriftState:
     shift_var: float = 0.0  # its variance from the sessions' own noise
     shift_base: float = 0.0  # its share that rests on `base` (an error there is shared)
     low: bool = False  # the previous session was reliably low
+    last: float = 0.0  # the previous session's deviation, points
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
@@ -121,6 +128,7 @@ class DriftState:
             "groups": {k: [round(a, 6), round(b, 6)] for k, (a, b) in self.groups.items()},
             "shift": [round(self.shift, 6), round(self.shift_var, 6), round(self.shift_base, 6)],
             "low": self.low,
+            "last": round(self.last, 6),
             "ceiling": self.ceiling,
             "episode": self.episode,
             "calm": self.calm,
@@ -145,6 +153,7 @@ class DriftState:
             shift_var=float(shift_var),
             shift_base=float(shift_base),
             low=bool(data.get("low", False)),
+            last=float(data.get("last", shift)),  # stored before it was kept: the shift
             ceiling=bool(data.get("ceiling", False)),
             episode=episode,
             calm=int(data.get("calm", 0)),
@@ -244,17 +253,28 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
-    return fall <= -p.fall_points and fall + p.dip_points <= -p.z * math.sqrt(var)
+    # Contrasts compared with themselves read a one-point dip as one point (below
+    # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
+    # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
+    # is a whole point.
+    dip = ONE_POINT if s.drifting else p.dip_points + x.on_base * max(0.0, ONE_POINT - p.dip_points)
+    return fall <= -p.fall_points and fall + dip <= -p.z * math.sqrt(var)
 
 
-def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float) -> list[str]:
-    """The signals this session raises, strongest first."""
+def _is_low(p: DriftParams, x: _Session) -> bool:
+    """Reliably low: at least `watch_points` down and past `z` standard errors."""
+    return x.d <= -p.watch_points and x.d <= -p.z * math.sqrt(x.var)
+
+
+def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> list[str]:
+    """The signals this session raises, strongest first (`new`: the state with it folded in)."""
+    shift, sd = new.shift, new.shift_sd(p)
     found: list[str] = []
     band = points(p.cutoff)
     if s.sessions == 0:
         return [CUTOFF] if x.mean < band else []
     z = x.d / math.sqrt(x.var)
-    low = x.d <= -p.watch_points and z <= -p.z
+    low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
     if low and _fell(p, s, x) and not (s.drifting and s.low):
@@ -265,7 +285,8 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
     # One low session is a watch note at most unless it is a drop. Read mostly against
     # contrasts not known yet, its dip alone may not take the running level past the trend
     # or into the band; nor may what it left in the running level once it is made up.
-    single = low and not s.low and x.on_base >= p.unknown_share
+    # A decline is down the session before too; a dip comes after one that was not.
+    single = low and not s.low and (x.on_base >= p.unknown_share or s.last > -p.trend_points / 2)
     made_up = s.low and not low
     # Sustained: it was already half-way down before this session, so one dip is not a trend.
     if (
@@ -275,11 +296,13 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, shift: float, sd: float
         and not (single or made_up)
     ):
         found.append(TREND)
-    if s.base + shift < band and (not single or s.base + s.shift < band):
+    if new.base + shift < band and (not single or s.base + s.shift < band):
         found.append(CUTOFF)
     if s.ceiling and s.sessions >= CEILING_SESSIONS and x.mean < TOP:
         found.append(CEILING)
-    if low:
+    # A low session is one after a stable run: while the start is still being set, a
+    # session below the first ones is part of where the relationship starts.
+    if low and s.sessions >= p.baseline_sessions:
         found.append(LOW)
     return found
 
@@ -299,6 +322,10 @@ def _learn(
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
+        # The shift is where it sits against the start: when the start moves, so does the
+        # shift (else the first sessions, compared with a start of fewer items, leave it off).
+        if s.sessions:
+            shift += s.base - base
     items = dict(s.items)
     for item, rating in ratings.items():
         ref, m = items.get(item, (0.0, 0))
@@ -318,6 +345,7 @@ def _learn(
         shift_var=shift_var,
         shift_base=shift_base,
         low=low,
+        last=x.d if s.sessions else 0.0,
         ceiling=s.ceiling and x.mean >= TOP,
         episode=s.episode,
         calm=s.calm,
@@ -377,8 +405,10 @@ def step(
         return state, replace(_QUIET, drifting=state.drifting, rule=rule)
     x = _session(params, state, ratings, group_of)
     new = _learn(params, state, ratings, x, low=False)
-    found = _signals(params, state, x, new.shift, new.shift_sd(params))
-    if LOW in found:  # a reliably low session does not go into the relationship's level
+    found = _signals(params, state, x, new)
+    # A low session does not go into the relationship's level; while that level is still
+    # being set, only a fall of `fall_points` or more is held out (see `_signals`).
+    if LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points):
         new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
