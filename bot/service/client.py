@@ -290,12 +290,19 @@ async def _save(
 
 async def tell(ctx: Context, rel: Relationship, job: Job) -> None:
     """The due job a client's answer queued: the two views to the practitioner, and the nudge
-    the answer brought, if any."""
+    the answer brought, if any. While the practitioner is away it waits for them: asked again
+    each working morning, so an early `back` brings it the next morning."""
     cs = side(ctx)
     number = int(job.payload["number"])
     answer = await cs.store.answer(rel.tenant, rel.id, number)
     if answer is None:
         return  # forgotten meanwhile
+    who = await ctx.store.practitioner(rel.tenant, rel.owner)
+    if who.away and local(ctx.now(), rel.tz).date().isoformat() < str(who.away_until):
+        morning = await ctx.working_for(rel, ctx.now() + timedelta(days=1))
+        key = f"{rel.id}:{number}:{secrets.token_hex(6)}"
+        await ctx.schedule("client", rel.tenant, key, morning, **job.payload)
+        return
     agg = await ctx.store.aggregate(rel.tenant, rel.id)
     mine = next((s for s in agg.recent if s.number == number), None)
     own = None if mine else await ctx.store.checkin(rel.tenant, rel.id, number)

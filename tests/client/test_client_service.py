@@ -256,3 +256,19 @@ async def test_the_history_chart_draws_the_clients_series_beside_the_practitione
     await practitioner_answers(rapport, await session(rapport, outbox, clock, "Kim"), 4)
     chart = (await rapport.command(actor(), "history Kim", DM)).chart
     assert chart.points and chart.client is None  # client ratings off: one series
+
+
+async def test_a_clients_answer_waits_while_the_practitioner_is_away(redis, clock):
+    rapport, outbox = await make_service(redis, clock)
+    await rapport.command(actor(), "add Sam client=on", DM)
+    message = await session(rapport, outbox, clock)
+    back_on = (clock.now() + timedelta(days=10)).date()
+    await rapport.command(actor(), f"away until {back_on.isoformat()}", DM)
+    await client_answers(rapport, message, 2, comment="it felt rushed")
+    clock.advance(timedelta(days=5))
+    await drain(rapport)
+    assert outbox.to("u1", "client_answer") == []  # not during the time away
+    clock.advance(timedelta(days=7))
+    await drain(rapport)
+    (dm,) = outbox.to("u1", "client_answer")  # once, after it
+    assert "it felt rushed" in str(dm.blocks)
