@@ -142,19 +142,19 @@ def history_blocks(
             text += " (a full point or more, two sessions in a row)"
         blocks.append(p(text + "."))
     notes = [
-        f"{local(pt.at, tz).strftime('%d %b')}: {_NOTES.get(pt.note, pt.note)}"
+        f"{_NOTES.get(pt.note, pt.note)} ({local(pt.at, tz).strftime('%d %b')})"
         for pt in series.recent
         if pt.note
     ]
     if series.falling:
         blocks.append(p("Your client's own ratings are falling."))
     if notes:
-        blocks.append(p("Client notes: " + "; ".join(notes[-3:])))
-    blocks.append(p(f"Client answers: {series.answered}."))
+        blocks.append(p("Nudges from the two views: " + "; ".join(notes[-3:]) + "."))
+    blocks.append(p(f"Sessions your client answered: {series.answered}."))
     return blocks
 
 
-_NOTES = {FALLS: "client ratings falling", GAP: "gap", "room": "room to grow"}
+_NOTES = {FALLS: "client's ratings falling", GAP: "gap", "room": "room to grow"}
 
 
 def _unit(points: float | None) -> float | None:
