@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -29,12 +30,23 @@ async def teams(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsBo
     """The real aiohttp app (local mode: Teams on, no credentials, the switch set) on a
     loopback port."""
     settings = Settings(teams_enabled=True, teams_local_mode=True, allow_plaintext=True)
+    async with serve_teams(settings, redis, clock, connector) as bot:
+        yield bot
+
+
+@asynccontextmanager
+async def serve_teams(
+    settings: Settings, redis, clock, connector: FakeConnector
+) -> AsyncIterator[TeamsBot]:
+    """Rapport built with `settings`, its aiohttp app on a free loopback port."""
     rapport = await build(settings, clock, redis)
     runner = web.AppRunner(create_app(rapport, settings))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
-    await runner.cleanup()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
+    finally:
+        await runner.cleanup()

@@ -8,14 +8,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.config import Settings
 from bot.core.models import CheckIn
-from bot.service.app import build
-from bot.web import create_app
+from tests.teams.conftest import serve_teams
 
 from .activities import TENANT
 from .connector import FakeConnector, actions
@@ -32,15 +29,8 @@ async def linked(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsB
     settings = Settings(
         teams_enabled=True, teams_local_mode=True, encryption_key=KEY, public_url=PUBLIC
     )
-    rapport = await build(settings, clock, redis)
-    runner = web.AppRunner(create_app(rapport, settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
-    await runner.cleanup()
+    async with serve_teams(settings, redis, clock, connector) as bot:
+        yield bot
 
 
 async def _many_checkins(bot: TeamsBot, count: int) -> None:

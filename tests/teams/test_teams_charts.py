@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.config import Settings
-from bot.service.app import build
-from bot.web import create_app
+from tests.teams.conftest import serve_teams
 
 from .connector import FakeConnector, inputs
 from .harness import TeamsBot, shown
@@ -29,15 +26,8 @@ async def teams(redis, clock, connector: FakeConnector) -> AsyncIterator[TeamsBo
         public_url=PUBLIC,
         link_secret_raw="teams",
     )
-    rapport = await build(settings, clock, redis)
-    runner = web.AppRunner(create_app(rapport, settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
-    await runner.cleanup()
+    async with serve_teams(settings, redis, clock, connector) as bot:
+        yield bot
 
 
 async def _answer_one(teams: TeamsBot) -> None:
