@@ -38,7 +38,9 @@ def require_chromium() -> None:
 
 
 @asynccontextmanager
-async def chromium_page(viewport: dict[str, int] | None = None) -> AsyncIterator[object]:
+async def chromium_page(
+    viewport: dict[str, int] | None = None, javascript: bool = True
+) -> AsyncIterator[object]:
     """A fresh page in a fresh profile; phone-sized unless told otherwise."""
     require_chromium()
     from playwright.async_api import async_playwright
@@ -51,6 +53,7 @@ async def chromium_page(viewport: dict[str, int] | None = None) -> AsyncIterator
                 headless=True,
                 args=FLAGS,
                 viewport=viewport or PHONE,
+                java_script_enabled=javascript,
             )
             try:
                 yield context.pages[0] if context.pages else await context.new_page()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from axe_playwright_python.async_playwright import Axe
 
+from tests.browser import chromium_page
 from tests.client.conftest import Site
 from tests.service_helpers import drain
 
@@ -78,33 +79,13 @@ async def test_the_error_state_and_the_closed_page_pass_the_scan(site: Site, pag
 
 async def test_the_page_works_with_javascript_off(site: Site) -> None:
     """The form needs no script: with JavaScript disabled it is answered and sent."""
-    import tempfile
-
-    from playwright.async_api import async_playwright
-
-    from tests.browser import CHROMIUM, FLAGS, PHONE, require_chromium
-
-    require_chromium()
     url = await site.new_link()
-    with tempfile.TemporaryDirectory() as profile:
-        async with async_playwright() as pw:
-            context = await pw.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=FLAGS,
-                viewport=PHONE,
-                java_script_enabled=False,
-            )
-            try:
-                page = context.pages[0] if context.pages else await context.new_page()
-                await page.goto(url)
-                for qid, value in (("perspectives", 5), ("power", 4), ("problem_solving", 4)):
-                    await page.check(f"#{qid}-{value}")
-                await page.check("#helped-3")
-                await page.click("button[type=submit]")
-                assert "Thank you" in await page.inner_text("h1")
-            finally:
-                await context.close()
+    async with chromium_page(javascript=False) as page:
+        await page.goto(url)
+        for qid, value in (("perspectives", 5), ("power", 4), ("problem_solving", 4)):
+            await page.check(f"#{qid}-{value}")
+        await page.check("#helped-3")
+        await page.click("button[type=submit]")
+        assert "Thank you" in await page.inner_text("h1")
     await drain(site.rapport)
     assert "Your client: 5" in str(site.outbox.to("u1", "client_answer")[-1].blocks)
