@@ -460,6 +460,20 @@ _NAMED_CADENCES = {
 _DATETIME_FORM = "YYYY-MM-DD HH:MM"
 
 
+def _option_with_space(word: str, following: str) -> bool:
+    """`add Sam sessions 6`: an option written with a space for its `=`. Only when the next
+    word reads as that option's value, so aliases such as "Acme Client" or "Big Start" stay
+    aliases."""
+    key, value = word.casefold(), following.casefold().strip(_QUOTE_CHARS)
+    if key in ("sessions", "held", "length"):
+        return bool(_NUMBER.fullmatch(value) or _MINUTES.fullmatch(value)) or value == "open"
+    if key == "every":
+        return value in _NAMED_CADENCES or bool(_DAYS.fullmatch(value))
+    if key == "start":
+        return bool(_DATE.fullmatch(value) or _DATETIME_T.fullmatch(value))
+    return key == "client" and value in ("on", "off")
+
+
 def _sessions(value: str) -> int | None:
     if value.casefold() == "open":
         return None
@@ -537,8 +551,8 @@ def _parse_add(words: list[str]) -> Add:
     alias_words, option_words = words[:first_option], words[first_option:]
     if not alias_words and option_words:
         raise CommandError("add needs an alias before its options, e.g. add Sam sessions=10", usage)
-    for word in alias_words[1:]:
-        if word.casefold() in _OPTIONS:
+    for word, following in zip(alias_words[1:], alias_words[2:], strict=False):
+        if _option_with_space(word, following):
             raise CommandError(
                 f"write options as key=value without spaces, e.g. {_EXAMPLES[word.casefold()]}"
                 " (quote the alias if the word is part of it)",
