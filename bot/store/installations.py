@@ -25,6 +25,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.core.clock import Clock
+from bot.core.tenants import slack_tenant
 from bot.store import keys
 from bot.store.repository import Sealer
 
@@ -39,13 +40,6 @@ SECRETS = (
 )
 STATE_SECONDS = 600  # an install link works for ten minutes, once
 _STATE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def tenant_for(enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> str:
-    """The tenant of an installation: the org for an org-wide install, else the workspace."""
-    if (org_wide or not team_id) and enterprise_id:
-        return f"slack:{enterprise_id}"
-    return f"slack:{team_id or 'unknown'}"
 
 
 def _plain(name: str, value: Any) -> Any:
@@ -93,7 +87,7 @@ class RedisInstallationStore(AsyncInstallationStore):
 
     # --- save --------------------------------------------------------------------------
     async def async_save(self, installation: Installation) -> None:
-        t = tenant_for(
+        t = slack_tenant(
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )
         raw = self._encode(installation.to_dict_for_copying())
@@ -110,7 +104,7 @@ class RedisInstallationStore(AsyncInstallationStore):
             await pipe.execute()
 
     async def async_save_bot(self, bot: Bot) -> None:
-        t = tenant_for(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
+        t = slack_tenant(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
         await self.redis.set(keys.slack_bot(t), self._encode(bot.to_dict_for_copying()))
 
     # --- find --------------------------------------------------------------------------
@@ -121,7 +115,7 @@ class RedisInstallationStore(AsyncInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        return await self.bot_of(tenant_for(enterprise_id, team_id, is_enterprise_install))
+        return await self.bot_of(slack_tenant(enterprise_id, team_id, is_enterprise_install))
 
     async def bot_of(self, tenant: str) -> Bot | None:
         """The bot of a tenant ("slack:T…" or "slack:E…"), for messages sent by due jobs."""
@@ -136,7 +130,7 @@ class RedisInstallationStore(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        t = tenant_for(enterprise_id, team_id, is_enterprise_install)
+        t = slack_tenant(enterprise_id, team_id, is_enterprise_install)
         key = keys.slack_installer(t, user_id) if user_id else keys.slack_installation(t)
         data = self._decode(await self.redis.get(key))
         if data is None:
@@ -153,7 +147,7 @@ class RedisInstallationStore(AsyncInstallationStore):
 
     # --- delete (uninstall, revoked tokens) --------------------------------------------
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        t = tenant_for(enterprise_id, team_id, False)
+        t = slack_tenant(enterprise_id, team_id, False)
         # The installation records hold the bot token too: it goes from them as well.
         await self._strip(t, ("bot_token", "bot_refresh_token", "bot_token_expires_at"))
         await self.redis.delete(keys.slack_bot(t))
@@ -161,7 +155,7 @@ class RedisInstallationStore(AsyncInstallationStore):
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
-        t = tenant_for(enterprise_id, team_id, False)
+        t = slack_tenant(enterprise_id, team_id, False)
         if user_id is None:
             await self.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
             return
@@ -172,7 +166,7 @@ class RedisInstallationStore(AsyncInstallationStore):
             await self._strip(t, ("user_token", "user_refresh_token", "user_token_expires_at"))
 
     async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        t = tenant_for(enterprise_id, team_id, False)
+        t = slack_tenant(enterprise_id, team_id, False)
         users = await self.redis.smembers(keys.slack_installers(t))
         names = [keys.slack_installer(t, u) for u in users]
         await self.redis.delete(

@@ -30,7 +30,8 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.store.installations import STATE_SECONDS, RedisInstallationStore, tenant_for
+from bot.core.tenants import slack_tenant
+from bot.store.installations import STATE_SECONDS, RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def _page(status: int, title: str, body: str) -> BoltResponse:
 def _callbacks(rapport: Any) -> AsyncCallbackOptions:
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         i = args.installation
-        tenant = tenant_for(i.enterprise_id, i.team_id, i.is_enterprise_install)
+        tenant = slack_tenant(i.enterprise_id, i.team_id, i.is_enterprise_install)
         back = False
         try:
             back = await rapport.workspace_installed(tenant)
@@ -182,7 +183,7 @@ def register_revocation(app: AsyncApp, rapport: Any, store: RedisInstallationSto
     revocation = AsyncTokenRevocationListeners(store)
 
     def tenant(context: AsyncBoltContext) -> str:
-        return tenant_for(context.enterprise_id, context.team_id, context.is_enterprise_install)
+        return slack_tenant(context.enterprise_id, context.team_id, context.is_enterprise_install)
 
     @app.event("app_uninstalled")
     async def app_uninstalled(context: AsyncBoltContext) -> None:

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.clock import Clock
+from bot.core.tenants import slack_tenant
 from bot.service.api import Actor
 
 log = logging.getLogger(__name__)
@@ -19,15 +20,11 @@ TZ_TTL = timedelta(hours=6)  # people travel; a day-old zone is still good enoug
 
 
 def tenant_of(context: Mapping[str, Any], org_wide: bool = False) -> str:
-    """ "slack:<team id>"; an org-wide (Enterprise Grid) install may only have the enterprise.
-
-    With `org_wide` (multi-workspace mode), an org-wide install is one tenant for the whole
-    org, "slack:<enterprise id>", like its installation (store.installations.tenant_for).
-    """
-    if org_wide and context.get("is_enterprise_install") and context.get("enterprise_id"):
-        return f"slack:{context['enterprise_id']}"
-    team = context.get("team_id") or context.get("enterprise_id") or "unknown"
-    return f"slack:{team}"
+    """The request's tenant. With `org_wide` (multi-workspace mode), an org-wide install is
+    one tenant for the whole org, like its installation."""
+    enterprise = context.get("enterprise_id")
+    org = org_wide and bool(context.get("is_enterprise_install"))
+    return slack_tenant(enterprise, context.get("team_id"), org)
 
 
 class People:
