@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import settings as hypothesis_settings
 
 from bot.core.clock import ManualClock
 from bot.store.server import EmbeddedRedis, free_port
+
+# Property tests: no per-example time limit (a loaded machine is not a failure), and under
+# CI=true the same examples every run, so a landing is judged on what was run here.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture(scope="session")
