@@ -8,7 +8,8 @@ Three figures per phase, from one run:
   CPU time across the gap), which is what the code itself holds the loop for;
 - Redis's longest command in the phase: SLOWLOG with every command logged (a script counts
   as one command, as Redis runs it: every other client waits that long);
-- the p99 latency of `/healthz`, polled every 10 ms from another thread over HTTP.
+- the p99 latency of `/healthz`, polled every 10 ms over HTTP from another process (a
+  thread of this one would measure its own wait for the GIL, not the server).
 The previous export (read everything, then `json.dumps(indent=2)` on the loop) is run the
 same way for comparison. Target: no stall over 50 ms.
 """
@@ -17,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import http.client
 import json
 import statistics
-import threading
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -85,6 +85,21 @@ async def seed(r: aioredis.Redis, rapport, count: int) -> None:
     await seed_relationships(r, [rel])
 
 
+# The /healthz poller, run as `python -c POLLER <url>`: one latency in seconds per line.
+POLLER = """
+import http.client, sys, time
+host, port = sys.argv[1].removeprefix("http://").split(":")
+while True:
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    t = time.perf_counter()
+    conn.request("GET", "/healthz")
+    conn.getresponse().read()
+    print(time.perf_counter() - t, flush=True)
+    conn.close()
+    time.sleep(0.01)
+"""
+
+
 @dataclass
 class Probe:
     """The loop-stall probe and the /healthz poller, for one phase."""
@@ -105,30 +120,23 @@ class Probe:
             # is the OS running someone else)
             self.cpu_stalls.append(min(wall, time.process_time() - cpu))
 
-    def _poll(self) -> None:
-        host, port = self.url.removeprefix("http://").split(":")
-        while self._running:
-            conn = http.client.HTTPConnection(host, int(port), timeout=30)
-            t = time.perf_counter()
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            self.health.append(time.perf_counter() - t)
-            conn.close()
-            time.sleep(0.01)
-
     async def during(self, work) -> float:
         self._running = True
         lag = asyncio.create_task(self._lag())
-        poller = threading.Thread(target=self._poll, daemon=True)
-        poller.start()
-        await asyncio.sleep(0.05)  # both running before the work starts
+        poller = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", POLLER, self.url, stdout=asyncio.subprocess.PIPE
+        )
+        await asyncio.sleep(0.3)  # both running (the poller's interpreter started) first
         t = time.perf_counter()
         await work()
         took = time.perf_counter() - t
         await asyncio.sleep(0.05)
         self._running = False
         await lag
-        await asyncio.to_thread(poller.join)
+        poller.terminate()
+        out, _ = await poller.communicate()
+        # the poll under way when it was stopped may have printed half a line
+        self.health = [float(x) for x in out.decode().split("\n")[:-1] if x]
         return took
 
     @property
