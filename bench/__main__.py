@@ -16,6 +16,8 @@ Lines = list[str]
 def _signal(args: argparse.Namespace) -> Lines:
     if args.sweep:
         return signal.sweep()
+    if args.seeds:
+        return signal.seeds(args.series, [int(s) for s in args.seeds.split(",")])
     from bench import signal_client  # noqa: PLC0415 - the client's series and the gap
 
     lines = signal.report(signal.run(args.series, args.seed), args.series, args.seed)
@@ -54,6 +56,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=10_000, help="check-ins for dispatch")
     parser.add_argument("--series", type=int, default=signal.SERIES, help="series per kind")
     parser.add_argument("--seed", type=int, default=10, help="seed of the signal simulation")
+    parser.add_argument(
+        "--seeds", help="signal: the targets on several seeds side by side, e.g. 10,11,12"
+    )
     parser.add_argument(
         "--sweep", action="store_true", help="signal: one-parameter changes (800 series, seed 77)"
     )

@@ -226,7 +226,10 @@ def _judge(
     tally.early_hit += ok and early
 
 
-def run(series: int = SERIES, seed: int = 10) -> list[tuple[Kind, Tally, Tally]]:
+def run(
+    series: int = SERIES, seed: int = 10, old_rule: bool = True
+) -> list[tuple[Kind, Tally, Tally]]:
+    """Every kind through the model (and, unless `old_rule` is False, the old rule)."""
     rubric = load_rubric()
     rows = []
     for i, kind in enumerate(kinds()):
@@ -237,9 +240,10 @@ def run(series: int = SERIES, seed: int = 10) -> list[tuple[Kind, Tally, Tally]]
             twins = (None, None)
             if kind.measure == "dip":
                 twin = _undipped(sessions, onset)
-                twins = (_new(rubric, twin), _old(rubric, twin))
+                twins = (_new(rubric, twin), _old(rubric, twin) if old_rule else None)
             _judge(kind, _new(rubric, sessions), level, onset, new, twins[0])
-            _judge(kind, _old(rubric, sessions), level, onset, old, twins[1])
+            if old_rule:
+                _judge(kind, _old(rubric, sessions), level, onset, old, twins[1])
         rows.append((kind, new, old))
     return rows
 
@@ -328,6 +332,32 @@ def targets(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
         verdict = "" if ok is None else "ok" if ok else "MISS"
         lines.append(f"{what:<50} {shown:>7} {aim:>8} {verdict:>4} {was:>7}")
     return lines
+
+
+def seeds(series: int, chosen: list[int]) -> list[str]:
+    """The targets' lines for the model on several seeds side by side: how much of a figure
+    is the seed (`python -m bench signal --seeds 10,11,12`)."""
+    columns = [_figures(run(series, seed, old_rule=False)) for seed in chosen]
+    lines = [
+        f"signal targets: {series} series per kind, seeds {', '.join(map(str, chosen))}",
+        f"{'target':<50} {'target':>8} " + " ".join(f"{f'seed {s}':>12}" for s in chosen),
+    ]
+    for i, (what, _names, measure, goal) in enumerate(TARGETS):
+        aim = "-" if goal is None else f"{'>=' if measure in ('hit', 'early') else '<='} {goal:g}"
+        lines.append(f"{what:<50} {aim:>8} " + " ".join(f"{col[i]:>12}" for col in columns))
+    return lines
+
+
+def _figures(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
+    """Each target's figure for the model, marked when it misses."""
+    out = []
+    for _what, names, measure, goal in TARGETS:
+        value = _measure(measure, [n for k, n, _o in rows if names is None or k.name in names])
+        up = measure in ("hit", "early")
+        missed = goal is not None and (value < goal if up else value > goal)
+        shown = f"{value:.0f}" if measure == "extra" else f"{value:.1f}%"
+        out.append(f"{'MISS ' if missed else ''}{shown}")
+    return out
 
 
 def _measure(measure: str, tallies: list[Tally]) -> float:
