@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import signal
+from bot.core import drift, views
 from bot.core.drift import DriftState, DriftVerdict, replay, step
+from bot.core.models import Relationship
+from bot.core.prompts import load_prompts
 from bot.core.rubric import DEFAULT_PATH, RubricError, load_rubric, parse_rubric
 from bot.core.scoring import rotation
 
@@ -315,3 +319,36 @@ def test_a_wrong_drift_parameter_stops_start_up_and_is_named(
     del data["drift"][key]
     with pytest.raises(RubricError, match=f"drift.{key}: missing"):
         parse_rubric(data)
+
+
+def test_a_fall_alike_in_every_group_names_no_group():
+    """All three groups a point down alike: the message says so rather than guess one."""
+    rubric = load_rubric()
+    group_of = {c.id: c.group for c in rubric.contrasts}
+    state = None
+    for t, value in enumerate((4, 4, 4, 4, 2), start=1):
+        ratings = {c.id: value for c in rotation(rubric, t)}
+        state, verdict = drift.step(rubric.drift, state, ratings, group_of)
+    assert verdict.nudge and verdict.group is None
+    said = views.drift_nudge(rubric, load_prompts(), _rel(), verdict.rule, verdict.group)
+    assert "about equally in every area" in said.summary
+
+
+def test_a_fall_in_one_group_names_it():
+    rubric = load_rubric()
+    group_of = {c.id: c.group for c in rubric.contrasts}
+    state = None
+    for t in range(1, 9):
+        low = 1 if t == 8 else 2 if t > 4 else 4
+        ratings = {c.id: (low if c.group == "power" else 4) for c in rotation(rubric, t)}
+        state, verdict = drift.step(rubric.drift, state, ratings, group_of)
+        if verdict.nudge:
+            break
+    assert verdict.nudge and verdict.group == "power"
+    said = views.drift_nudge(rubric, load_prompts(), _rel(), verdict.rule, verdict.group)
+    assert "mostly in power and influence" in said.summary
+
+
+def _rel() -> Relationship:
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    return Relationship("r1", "console:t", "you", "Kim", "Europe/London", at, at)

@@ -119,7 +119,7 @@ async def test_open_ended_work_gets_a_review_at_six_months(redis, clock):
     assert len(reviews) == 1 and "midway review for Jo" in reviews[0].summary
 
 
-async def test_a_sudden_drop_gives_one_drift_nudge_naming_the_group(redis, clock):
+async def test_a_sudden_drop_gives_one_drift_nudge_saying_where(redis, clock):
     rapport, outbox = await make_service(redis, clock)
     me = actor()
     await rapport.command(me, "add Sam", DM)
@@ -131,7 +131,8 @@ async def test_a_sudden_drop_gives_one_drift_nudge_naming_the_group(redis, clock
     assert len(nudges) == 1
     text = str(nudges[0].blocks)
     assert "Am I being helpful?" in text and "roles" in text
-    assert any(name in nudges[0].summary for name in ("perspectives", "power", "problem"))
+    # every rating fell alike, so no one group is named
+    assert "about equally in every area" in nudges[0].summary
 
 
 async def test_editing_a_checkin_changes_its_scores_not_its_count(redis, clock):

@@ -361,10 +361,18 @@ def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, 
     return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
 
 
+# Groups within this many points of each other fell alike: naming one would be a guess.
+EVEN_POINTS = 0.25
+
+
 def _worst_group(state: DriftState, x: _Session) -> str | None:
-    if state.groups:
-        return min(state.groups, key=lambda g: state.groups[g][0] / state.groups[g][1])
-    return min(x.by_group, key=lambda g: x.by_group[g]) if x.by_group else None
+    """The group that fell most, or None when every group fell about alike."""
+    means = {g: a / b for g, (a, b) in state.groups.items()} or dict(x.by_group)
+    if not means:
+        return None
+    worst = min(means, key=lambda g: means[g])
+    others = [v for g, v in means.items() if g != worst]
+    return worst if not others or min(others) - means[worst] >= EVEN_POINTS else None
 
 
 def _episode(

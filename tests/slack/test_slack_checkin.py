@@ -117,7 +117,7 @@ async def test_a_sharp_drop_brings_a_drift_nudge_with_the_repair_checklist(
     )
     [nudge] = nudges
     shown = said(nudge)
-    assert any(g in shown for g in ("perspectives", "power", "problem solving", "several areas"))
+    assert any(g in shown for g in ("perspectives", "power", "problem solving", "every area"))
     assert "Am I being helpful?" in shown  # the repair checklist
     assert "☐" in shown
 

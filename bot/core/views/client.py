@@ -86,13 +86,13 @@ def nudge(
 ) -> Message:
     """falls | gap | room, each with the same short checklist."""
     if group == HELPED:
-        where = words.say("helped")
+        where = "mostly in " + words.say("helped")
     elif group:
-        where = rubric.group(group).name.lower()
+        where = "mostly in " + rubric.group(group).name.lower()
     else:
-        where = "several areas"
+        where = "about equally in every area"
     heading = words.say(f"{kind}_heading", alias=rel.alias)
-    body = words.say(f"{kind}_body", group=where, gap=_points(gap))
+    body = words.say(f"{kind}_body", where=where, gap=_points(gap))
     tips = tuple((Span("☐ " + t),) for t in words.lines("checklist"))
     return Message(
         summary=f"{heading}. {body}",

@@ -9,8 +9,11 @@ from bot.core.rubric import Rubric
 from bot.core.views.text import p
 
 
-def _group_name(rubric: Rubric, group: str | None) -> str:
-    return rubric.group(group).name.lower() if group else "several areas"
+def _where(rubric: Rubric, group: str | None, word: str) -> str:
+    """'mostly in power and influence', or, when every group fell alike, says so."""
+    return (
+        f"{word} in {rubric.group(group).name.lower()}" if group else "about equally in every area"
+    )
 
 
 def drift_nudge(
@@ -19,7 +22,7 @@ def drift_nudge(
     body = (
         prompts.table("drift_body")
         .get(rule or "trend", "")
-        .format(group=_group_name(rubric, group))
+        .format(mostly=_where(rubric, group, "mostly"), lowest=_where(rubric, group, "lowest"))
     )
     heading = prompts.say("drift_heading", alias=rel.alias)
     tips = list(prompts.lines("repair_checklist"))
@@ -45,7 +48,7 @@ def watch_note(
     body = (
         prompts.table("watch_body")
         .get(reason or "low", "")
-        .format(group=_group_name(rubric, group))
+        .format(mostly=_where(rubric, group, "mostly"))
     )
     heading = prompts.say("watch_heading", alias=rel.alias)
     return Message(
