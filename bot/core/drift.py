@@ -81,6 +81,9 @@ ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an i
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
 DRIFT, WATCH = "drift", "watch"
+import os as _os
+_RW = float(_os.environ.get("DRIFT_RW", "0.2"))
+_V = set(_os.environ.get("DRIFT_V", "").split(","))
 
 
 def points(score: float) -> float:
@@ -107,6 +110,7 @@ class DriftState:
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
+    resid: float = 1.0  # EWMA of the sessions' squared standardized residuals
 
     def shift_sd(self, params: DriftParams) -> float:
         return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
@@ -253,6 +257,8 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
+    if "R" in _V and s.drifting:
+        var *= max(1.0, s.resid)
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -335,7 +341,12 @@ def _learn(
     for g, dev in x.by_group.items():
         a, b = groups.get(g, (0.0, 0.0))
         groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
+    resid = s.resid
+    if s.sessions >= 1 and "R" in _V:
+        r = (x.d - s.shift) ** 2 / (x.var + s.shift_var)
+        resid = (1 - _RW) * s.resid + _RW * r
     return DriftState(
+        resid=resid,
         sessions=s.sessions + 1,
         base=base,
         base_n=base_n,
@@ -359,6 +370,21 @@ def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, 
     fresh = DriftState()
     x = _session(p, fresh, ratings, group_of)
     return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
+
+
+def _rebase(p, s, ratings, group_of, x):
+    d = x.d
+    moved = replace(
+        s,
+        base=s.base + d,
+        items={k: (r + d, m) for k, (r, m) in s.items.items()},
+        shift=0.0, shift_var=0.0, shift_base=0.0,
+    )
+    y = _session(p, moved, ratings, group_of)
+    out = replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
+    if "G2" in _V:
+        out = replace(out, sessions=1)
+    return out
 
 
 def _worst_group(state: DriftState, x: _Session) -> str | None:
@@ -408,12 +434,13 @@ def step(
     found = _signals(params, state, x, new)
     # A low session does not go into the relationship's level; while that level is still
     # being set, only a fall of `fall_points` or more is held out (see `_signals`).
-    if LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points):
+    held = LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points)
+    if held and ("D" not in _V or state.sessions >= 2):
         new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
     if watch_reason == CEILING and drift_rule is None:
-        new = _restart(params, ratings, group_of)
+        new = _rebase(params, state, ratings, group_of, x) if "G" in _V else _restart(params, ratings, group_of)
     episode, calm, nudge, watch = _episode(params, state, new, found, drift_rule, watch_reason)
     new = replace(new, episode=episode, calm=calm)
     drifting = new.drifting
