@@ -83,6 +83,7 @@ LOW, CEILING = "low", "ceiling"
 DRIFT, WATCH = "drift", "watch"
 import os as _os
 _RW = float(_os.environ.get("DRIFT_RW", "0.2"))
+_WW = float(_os.environ.get("DRIFT_WW", "0.2"))
 _V = set(_os.environ.get("DRIFT_V", "").split(","))
 
 
@@ -111,6 +112,7 @@ class DriftState:
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
     resid: float = 1.0  # EWMA of the sessions' squared standardized residuals
+    spread2: float = 0.0  # EWMA of the spread of known items' deviations (0: none yet)
 
     def shift_sd(self, params: DriftParams) -> float:
         return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
@@ -257,8 +259,14 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
+    if "L" in _V and s.drifting and s.low and s.last < ref:
+        fall, var = x.d - s.last, x.var + x.own_var
+        if "R1" in _V:
+            var /= max(1.0, s.resid)
     if "R" in _V and s.drifting:
         var *= max(1.0, s.resid)
+    if "W" in _V and s.drifting and s.spread2:
+        var *= max(1.0, s.spread2 / (1.5 * p.noise**2))
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -283,7 +291,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
-    if low and _fell(p, s, x) and not (s.drifting and s.low):
+    if low and _fell(p, s, x) and ("L" in _V or not (s.drifting and s.low)):
         found.append(DROP)
     # The dip was not made up: the session after it is reliably down too.
     if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
@@ -345,7 +353,15 @@ def _learn(
     if s.sessions >= 1 and "R" in _V:
         r = (x.d - s.shift) ** 2 / (x.var + s.shift_var)
         resid = (1 - _RW) * s.resid + _RW * r
+    spread2 = s.spread2
+    devs = [r - s.items[k][0] for k, r in ratings.items() if k in s.items]
+    if len(devs) >= 2:
+        mu = sum(devs) / len(devs)
+        v = sum((d - mu) ** 2 for d in devs) / (len(devs) - 1)
+        w = _WW if len(devs) < 6 else 0.5
+        spread2 = v if not s.spread2 else (1 - w) * s.spread2 + w * v
     return DriftState(
+        spread2=spread2,
         resid=resid,
         sessions=s.sessions + 1,
         base=base,
