@@ -77,14 +77,15 @@ STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
+ALWAYS_START = 2  # the first sessions always set the start (none is held out as fallen)
+# How much of the spread of a session's known contrasts goes into the relationship's own
+# noise estimate: a check-in's two or three contrasts, a review's sixteen.
+SPREAD_WEIGHT, REVIEW_SPREAD_WEIGHT = 0.2, 0.5
+REVIEW_ITEMS = 6  # known contrasts from which a session's spread counts as a review's
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
 DRIFT, WATCH = "drift", "watch"
-import os as _os
-_RW = float(_os.environ.get("DRIFT_RW", "0.2"))
-_WW = float(_os.environ.get("DRIFT_WW", "0.2"))
-_V = set(_os.environ.get("DRIFT_V", "").split(","))
 
 
 def points(score: float) -> float:
@@ -111,8 +112,7 @@ class DriftState:
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
-    resid: float = 1.0  # EWMA of the sessions' squared standardized residuals
-    spread2: float = 0.0  # EWMA of the spread of known items' deviations (0: none yet)
+    spread2: float = 0.0  # discounted variance of known contrasts around their session (0: none)
 
     def shift_sd(self, params: DriftParams) -> float:
         return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
@@ -138,6 +138,7 @@ class DriftState:
             "ceiling": self.ceiling,
             "episode": self.episode,
             "calm": self.calm,
+            "spread2": round(self.spread2, 6),
         }
 
     @classmethod
@@ -163,6 +164,7 @@ class DriftState:
             ceiling=bool(data.get("ceiling", False)),
             episode=episode,
             calm=int(data.get("calm", 0)),
+            spread2=float(data.get("spread2", 0.0)),  # stored before it was kept: none yet
         )
 
 
@@ -259,14 +261,15 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
-    if "L" in _V and s.drifting and s.low and s.last < ref:
-        fall, var = x.d - s.last, x.var + x.own_var
-        if "R1" in _V:
-            var /= max(1.0, s.resid)
-    if "R" in _V and s.drifting:
-        var *= max(1.0, s.resid)
-    if "W" in _V and s.drifting and s.spread2:
-        var *= max(1.0, s.spread2 / (1.5 * p.noise**2))
+    if s.drifting:
+        # A fresh drop right after a low session (a false alarm's second session, a
+        # decline's last step): measured from that session, a session's reading apart.
+        if s.low and s.last < ref:
+            fall, var = x.d - s.last, x.var + x.own_var
+        # Mid-episode the margin grows with the noise this relationship has shown: a
+        # decline with many stray points reads two points down now and then; a real fall
+        # moves every contrast together.
+        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory)))
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -291,7 +294,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
-    if low and _fell(p, s, x) and ("L" in _V or not (s.drifting and s.low)):
+    if low and _fell(p, s, x):
         found.append(DROP)
     # The dip was not made up: the session after it is reliably down too.
     if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
@@ -332,7 +335,10 @@ def _learn(
     if s.sessions == 0:  # the first session defines the start: no shift yet
         shift = shift_var = shift_base = 0.0
     base, base_n = s.base, s.base_n
-    if s.sessions < p.baseline_sessions and not low:
+    # After a ceiling note the start is not known from above: until that watch episode ends,
+    # the sessions that follow still set it (the contrasts' references move with it).
+    settling = s.episode == f"{WATCH}:{CEILING}"
+    if (s.sessions < p.baseline_sessions or settling) and not low:
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
@@ -340,6 +346,8 @@ def _learn(
         # shift (else the first sessions, compared with a start of fewer items, leave it off).
         if s.sessions:
             shift += s.base - base
+        if settling:
+            s = _moved(s, base - s.base)
     items = dict(s.items)
     for item, rating in ratings.items():
         ref, m = items.get(item, (0.0, 0))
@@ -349,20 +357,8 @@ def _learn(
     for g, dev in x.by_group.items():
         a, b = groups.get(g, (0.0, 0.0))
         groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
-    resid = s.resid
-    if s.sessions >= 1 and "R" in _V:
-        r = (x.d - s.shift) ** 2 / (x.var + s.shift_var)
-        resid = (1 - _RW) * s.resid + _RW * r
-    spread2 = s.spread2
-    devs = [r - s.items[k][0] for k, r in ratings.items() if k in s.items]
-    if len(devs) >= 2:
-        mu = sum(devs) / len(devs)
-        v = sum((d - mu) ** 2 for d in devs) / (len(devs) - 1)
-        w = _WW if len(devs) < 6 else 0.5
-        spread2 = v if not s.spread2 else (1 - w) * s.spread2 + w * v
     return DriftState(
-        spread2=spread2,
-        resid=resid,
+        spread2=_spread2(s, ratings),
         sessions=s.sessions + 1,
         base=base,
         base_n=base_n,
@@ -379,34 +375,55 @@ def _learn(
     )
 
 
-def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]) -> DriftState:
-    """A state whose start is this session: a perfect start says little about the level
-    (ratings cannot go above it), so after its first dip the relationship is measured
-    from where it settled."""
-    fresh = DriftState()
-    x = _session(p, fresh, ratings, group_of)
-    return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
+def _spread2(s: DriftState, ratings: Mapping[str, int]) -> float:
+    """The relationship's own noise: the discounted variance of known contrasts' deviations
+    around their session's mean (a decline or a drop moves them all alike; stray points and
+    references learned off the level do not)."""
+    devs = [rating - s.items[item][0] for item, rating in ratings.items() if item in s.items]
+    if len(devs) < 2:
+        return s.spread2
+    mean = sum(devs) / len(devs)
+    var = sum((d - mean) ** 2 for d in devs) / (len(devs) - 1)
+    if not s.spread2:
+        return var
+    w = REVIEW_SPREAD_WEIGHT if len(devs) >= REVIEW_ITEMS else SPREAD_WEIGHT
+    return (1 - w) * s.spread2 + w * var
 
 
-def _rebase(p, s, ratings, group_of, x):
-    d = x.d
-    moved = replace(
-        s,
-        base=s.base + d,
-        items={k: (r + d, m) for k, (r, m) in s.items.items()},
-        shift=0.0, shift_var=0.0, shift_base=0.0,
-    )
+def _moved(s: DriftState, by: float) -> DriftState:
+    """The same state with its start and every contrast's reference moved `by` points."""
+    items = {k: (ref + by, m) for k, (ref, m) in s.items.items()}
+    return replace(s, base=s.base + by, items=items)
+
+
+def _rebase(
+    p: DriftParams,
+    s: DriftState,
+    ratings: Mapping[str, int],
+    group_of: Mapping[str, str],
+    x: _Session,
+) -> DriftState:
+    """A perfect start says little about the level (ratings cannot go above it), so at its
+    first dip the start moves to this session: its weight and the contrasts' references are
+    kept, moved by the same amount, so a drop soon after is judged against a start of
+    several sessions, not one; the sessions until that watch episode ends still set it."""
+    moved = replace(_moved(s, x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
     y = _session(p, moved, ratings, group_of)
-    out = replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
-    if "G2" in _V:
-        out = replace(out, sessions=1)
-    return out
+    return replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
+
+
+# Groups within this many points of each other fell alike: naming one would be a guess.
+EVEN_POINTS = 0.25
 
 
 def _worst_group(state: DriftState, x: _Session) -> str | None:
-    if state.groups:
-        return min(state.groups, key=lambda g: state.groups[g][0] / state.groups[g][1])
-    return min(x.by_group, key=lambda g: x.by_group[g]) if x.by_group else None
+    """The group that fell most, or None when every group fell about alike."""
+    means = {g: a / b for g, (a, b) in state.groups.items()} or dict(x.by_group)
+    if not means:
+        return None
+    worst = min(means, key=lambda g: means[g])
+    others = [v for g, v in means.items() if g != worst]
+    return worst if not others or min(others) - means[worst] >= EVEN_POINTS else None
 
 
 def _episode(
@@ -450,13 +467,15 @@ def step(
     found = _signals(params, state, x, new)
     # A low session does not go into the relationship's level; while that level is still
     # being set, only a fall of `fall_points` or more is held out (see `_signals`).
+    # The first `ALWAYS_START` sessions always set it: one of them held out as "fallen" left
+    # the start one session of the highest ratings, and every session after read low.
     held = LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points)
-    if held and ("D" not in _V or state.sessions >= 2):
+    if held and state.sessions >= ALWAYS_START:
         new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
     if watch_reason == CEILING and drift_rule is None:
-        new = _rebase(params, state, ratings, group_of, x) if "G" in _V else _restart(params, ratings, group_of)
+        new = _rebase(params, state, ratings, group_of, x)
     episode, calm, nudge, watch = _episode(params, state, new, found, drift_rule, watch_reason)
     new = replace(new, episode=episode, calm=calm)
     drifting = new.drifting
