@@ -315,3 +315,30 @@ def test_a_wrong_drift_parameter_stops_start_up_and_is_named(
     del data["drift"][key]
     with pytest.raises(RubricError, match=f"drift.{key}: missing"):
         parse_rubric(data)
+
+
+def test_a_perfect_start_settling_half_a_point_lower_gets_room_to_grow_and_no_drift() -> None:
+    # All 5s for three sessions, then half the contrasts a point lower every session: the
+    # first dip is a "room to grow" note, and where it settles is its level, not a drift.
+    settled = [
+        {c: 4 if i % 2 == (n % 2) else 5 for i, c in enumerate(ratings)}
+        for n, ratings in enumerate(sessions(*[0] * 9, start=4))
+    ]
+    verdicts = replay(PARAMS, [*sessions(5, 5, 5), *settled], GROUP_OF)[1]
+    assert watched(verdicts) == [4] and verdicts[3].reason == "ceiling"
+    assert nudged(verdicts) == [] and not any(v.drifting for v in verdicts)
+
+
+def test_a_drop_right_after_a_ceiling_note_is_drift_at_once() -> None:
+    # The start moves to the dip session but keeps its weight: a two-point fall the next
+    # session is judged against three sessions, not against one session of three items.
+    verdicts = judge(5, 5, 5, 5, 4, 2)
+    assert watched(verdicts) == [5] and nudged(verdicts) == [6]
+
+
+def test_the_relationships_own_noise_is_stored_and_an_older_state_reads_none() -> None:
+    state, _ = replay(PARAMS, sessions(4, 4, 4, 4, 4, 4, 4, 4), GROUP_OF)
+    data = json.loads(json.dumps(state.to_dict()))
+    assert DriftState.from_dict(data).to_dict() == data
+    del data["spread2"]
+    assert DriftState.from_dict(data).spread2 == 0.0

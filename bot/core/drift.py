@@ -294,7 +294,9 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
-    if low and _fell(p, s, x):
+    # During a drift episode, after a low session that was not below the running level (a
+    # drop that stays down, a decline going on), it is the same episode: no fresh drop.
+    if low and _fell(p, s, x) and not (s.drifting and s.low and s.last >= min(0.0, s.shift)):
         found.append(DROP)
     # The dip was not made up: the session after it is reliably down too.
     if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
