@@ -82,6 +82,13 @@ ALWAYS_START = 2  # the first sessions always set the start (none is held out as
 # noise estimate: a check-in's two or three contrasts, a review's sixteen.
 SPREAD_WEIGHT, REVIEW_SPREAD_WEIGHT = 0.2, 0.5
 REVIEW_ITEMS = 6  # known contrasts from which a session's spread counts as a review's
+# A fresh drop mid-episode: its variance is multiplied by (the relationship's own spread
+# against the model's) to this power, so a noisier relationship needs a clearer fall.
+NOISE_POWER = 1.5
+# A ceiling note moves the start this share of the way to the dip session (one session is a
+# noisy reading of where it settled; the sessions that follow while that note's episode is
+# open move it the rest of the way).
+CEILING_MOVE = 0.5
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -262,14 +269,15 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
     if s.drifting:
-        # A fresh drop right after a low session (a false alarm's second session, a
-        # decline's last step): measured from that session, a session's reading apart.
+        # A fresh drop right after a low session below the running level (a false alarm's
+        # second session, an episode's level that has not caught up): measured from that
+        # session, with the running level's error (each such session moves it).
         if s.low and s.last < ref:
-            fall, var = x.d - s.last, x.var + x.own_var
+            fall, var = x.d - s.last, x.var + s.shift_var
         # Mid-episode the margin grows with the noise this relationship has shown: a
         # decline with many stray points reads two points down now and then; a real fall
         # moves every contrast together.
-        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory)))
+        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory))) ** NOISE_POWER
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -321,7 +329,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
         found.append(CEILING)
     # A low session is one after a stable run: while the start is still being set, a
     # session below the first ones is part of where the relationship starts.
-    if low and s.sessions >= p.baseline_sessions:
+    if low and not _setting_start(p, s):
         found.append(LOW)
     return found
 
@@ -340,7 +348,7 @@ def _learn(
     # After a ceiling note the start is not known from above: until that watch episode ends,
     # the sessions that follow still set it (the contrasts' references move with it).
     settling = s.episode == f"{WATCH}:{CEILING}"
-    if (s.sessions < p.baseline_sessions or settling) and not low:
+    if _setting_start(p, s) and not low:
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
@@ -377,6 +385,12 @@ def _learn(
     )
 
 
+def _setting_start(p: DriftParams, s: DriftState) -> bool:
+    """The start is still being set: its first sessions, and after a ceiling note until that
+    watch episode ends (a perfect start is not known from above)."""
+    return s.sessions < p.baseline_sessions or s.episode == f"{WATCH}:{CEILING}"
+
+
 def _spread2(s: DriftState, ratings: Mapping[str, int]) -> float:
     """The relationship's own noise: the discounted variance of known contrasts' deviations
     around their session's mean (a decline or a drop moves them all alike; stray points and
@@ -409,23 +423,15 @@ def _rebase(
     first dip the start moves to this session: its weight and the contrasts' references are
     kept, moved by the same amount, so a drop soon after is judged against a start of
     several sessions, not one; the sessions until that watch episode ends still set it."""
-    moved = replace(_moved(s, x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
+    moved = replace(_moved(s, CEILING_MOVE * x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
     y = _session(p, moved, ratings, group_of)
     return replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
 
 
-# Groups within this many points of each other fell alike: naming one would be a guess.
-EVEN_POINTS = 0.25
-
-
 def _worst_group(state: DriftState, x: _Session) -> str | None:
-    """The group that fell most, or None when every group fell about alike."""
-    means = {g: a / b for g, (a, b) in state.groups.items()} or dict(x.by_group)
-    if not means:
-        return None
-    worst = min(means, key=lambda g: means[g])
-    others = [v for g, v in means.items() if g != worst]
-    return worst if not others or min(others) - means[worst] >= EVEN_POINTS else None
+    if state.groups:
+        return min(state.groups, key=lambda g: state.groups[g][0] / state.groups[g][1])
+    return min(x.by_group, key=lambda g: x.by_group[g]) if x.by_group else None
 
 
 def _episode(
