@@ -342,3 +342,31 @@ def test_the_relationships_own_noise_is_stored_and_an_older_state_reads_none() -
     assert DriftState.from_dict(data).to_dict() == data
     del data["spread2"]
     assert DriftState.from_dict(data).spread2 == 0.0
+
+
+@pytest.mark.parametrize(
+    ("spread2", "fresh", "nudged_now"),
+    [
+        (0.3, (2, 2, 1), True),  # contrasts that agree: 1.8 below where it stood is new
+        (0.6, (2, 2, 1), False),  # contrasts a point apart: the same reading is its noise
+        (0.6, (1, 1, 1), True),  # ... but a fall of every contrast to 1 is still new
+    ],
+)
+def test_a_fresh_drop_mid_episode_needs_a_clearer_fall_on_a_noisier_relationship(
+    spread2: float, fresh: tuple[int, ...], nudged_now: bool
+) -> None:
+    asked = list(sessions(4, start=9)[0])
+    mid_decline = DriftState(
+        sessions=8,
+        base=4.0,
+        base_n=12,
+        items={c.id: (4.0, 2) for c in RUBRIC.contrasts},
+        shift=-0.5,
+        shift_var=0.03,
+        last=-0.5,
+        ceiling=False,
+        episode="drift:trend",
+        spread2=spread2,
+    )
+    _, verdict = step(PARAMS, mid_decline, dict(zip(asked, fresh, strict=True)), GROUP_OF)
+    assert verdict.drifting and verdict.nudge is nudged_now
