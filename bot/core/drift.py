@@ -5,7 +5,8 @@ rated 1..5. Contrasts sit at their own levels for the same relationship, and a p
 strays a point now and then. So this model works in rating points, item by item:
 
 - The relationship's own level ``base`` is the mean rating of its first
-  ``baseline_sessions`` sessions (a session that fell ``fall_points`` is not folded in);
+  ``baseline_sessions`` sessions (from the third, a session that fell ``fall_points`` is not
+  folded in);
   while it is being set, ``shift`` is re-expressed against it each time it moves.
 - Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
   taken back to the baseline by the shift estimated at the time. Once a contrast has come
@@ -29,16 +30,23 @@ Signals on each session (after the first):
   reliably more than a dip: by ``dip_points`` on contrasts compared with themselves, by a
   whole point on contrasts not known yet (one may sit a point low and read a dip as two)
   and on a fresh drop mid-episode: drift at once. It stood at its start; during
-  a drift episode, at the lower of its start and its running level, after a session that
-  was not low (a fresh drop: it opens a new episode and is nudged too).
+  a drift episode, at the lower of its start and its running level, or at the previous
+  session if that was low and lower still (a fresh drop: it opens a new episode and is
+  nudged too); after a low session not below the running level it is the same episode.
+  Mid-episode the variance is scaled up by the relationship's own noise (``spread2``, the
+  discounted spread of known contrasts around their session, against the model's) to the
+  power ``NOISE_POWER``: a decline with many stray points reads two points down now and
+  then, a real fall moves every contrast together.
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
 - ``ceiling``: every rating so far was 5 for at least two sessions, and this
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
-  start says little about the level (ratings cannot go higher), so the relationship is
-  measured from this session on.
+  start says little about the level (ratings cannot go higher), so the start moves
+  ``CEILING_MOVE`` of the way to this session (its weight and the contrasts' references
+  kept, moved alike), and until that watch episode ends the sessions that follow still
+  set it (no ``low`` note, only a fall of ``fall_points`` held out), as the first ones do.
 
 One session alone is a drift nudge only as a ``drop``: a first low session read mostly
 against contrasts not known yet (``unknown_share`` of its weight), or after a session not
@@ -55,7 +63,7 @@ during a watch episode still nudges: the watch note is the weaker message.
 The verdict names the group that fell most (each group keeps its own discounted shift) or,
 with none yet, the lowest group of the session.
 
-The state is small and fixed in size: a few numbers, two per item (sixteen items at most
+The state is small and fixed in size: a dozen numbers, two per item (sixteen items at most
 for the rubric), two per group. Nothing re-reads old check-ins.
 
 The model does not know about the rubric: `step` takes ratings keyed by item id and the group
