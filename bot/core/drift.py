@@ -428,9 +428,10 @@ def _rebase(
     x: _Session,
 ) -> DriftState:
     """A perfect start says little about the level (ratings cannot go above it), so at its
-    first dip the start moves to this session: its weight and the contrasts' references are
-    kept, moved by the same amount, so a drop soon after is judged against a start of
-    several sessions, not one; the sessions until that watch episode ends still set it."""
+    first dip the start moves `CEILING_MOVE` of the way to this session: its weight and the
+    contrasts' references are kept, moved by the same amount, so a drop soon after is judged
+    against a start of several sessions, not one; the sessions until that watch episode
+    ends still set it (see `_setting_start`)."""
     moved = replace(_moved(s, CEILING_MOVE * x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
     y = _session(p, moved, ratings, group_of)
     return replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
