@@ -352,3 +352,58 @@ def test_a_fall_in_one_group_names_it():
 def _rel() -> Relationship:
     at = datetime(2026, 3, 2, tzinfo=UTC)
     return Relationship("r1", "console:t", "you", "Kim", "Europe/London", at, at)
+
+
+def test_a_perfect_start_settling_half_a_point_lower_gets_room_to_grow_and_no_drift() -> None:
+    # All 5s for three sessions, then half the contrasts a point lower every session: the
+    # first dip is a "room to grow" note, and where it settles is its level, not a drift.
+    settled = [
+        {c: 4 if i % 2 == (n % 2) else 5 for i, c in enumerate(ratings)}
+        for n, ratings in enumerate(sessions(*[0] * 9, start=4))
+    ]
+    verdicts = replay(PARAMS, [*sessions(5, 5, 5), *settled], GROUP_OF)[1]
+    assert watched(verdicts) == [4] and verdicts[3].reason == "ceiling"
+    assert nudged(verdicts) == [] and not any(v.drifting for v in verdicts)
+
+
+def test_a_drop_right_after_a_ceiling_note_is_drift_at_once() -> None:
+    # The start moves to the dip session but keeps its weight: a two-point fall the next
+    # session is judged against three sessions, not against one session of three items.
+    verdicts = judge(5, 5, 5, 5, 4, 2)
+    assert watched(verdicts) == [5] and nudged(verdicts) == [6]
+
+
+def test_the_relationships_own_noise_is_stored_and_an_older_state_reads_none() -> None:
+    state, _ = replay(PARAMS, sessions(4, 4, 4, 4, 4, 4, 4, 4), GROUP_OF)
+    data = json.loads(json.dumps(state.to_dict()))
+    assert DriftState.from_dict(data).to_dict() == data
+    del data["spread2"]
+    assert DriftState.from_dict(data).spread2 == 0.0
+
+
+@pytest.mark.parametrize(
+    ("spread2", "fresh", "nudged_now"),
+    [
+        (0.3, (2, 2, 1), True),  # contrasts that agree: 1.8 below where it stood is new
+        (0.6, (2, 2, 1), False),  # contrasts a point apart: the same reading is its noise
+        (0.6, (1, 1, 1), True),  # ... but a fall of every contrast to 1 is still new
+    ],
+)
+def test_a_fresh_drop_mid_episode_needs_a_clearer_fall_on_a_noisier_relationship(
+    spread2: float, fresh: tuple[int, ...], nudged_now: bool
+) -> None:
+    asked = list(sessions(4, start=9)[0])
+    mid_decline = DriftState(
+        sessions=8,
+        base=4.0,
+        base_n=12,
+        items={c.id: (4.0, 2) for c in RUBRIC.contrasts},
+        shift=-0.5,
+        shift_var=0.03,
+        last=-0.5,
+        ceiling=False,
+        episode="drift:trend",
+        spread2=spread2,
+    )
+    _, verdict = step(PARAMS, mid_decline, dict(zip(asked, fresh, strict=True)), GROUP_OF)
+    assert verdict.drifting and verdict.nudge is nudged_now

@@ -5,7 +5,8 @@ rated 1..5. Contrasts sit at their own levels for the same relationship, and a p
 strays a point now and then. So this model works in rating points, item by item:
 
 - The relationship's own level ``base`` is the mean rating of its first
-  ``baseline_sessions`` sessions (a session that fell ``fall_points`` is not folded in);
+  ``baseline_sessions`` sessions (from the third, a session that fell ``fall_points`` is not
+  folded in);
   while it is being set, ``shift`` is re-expressed against it each time it moves.
 - Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
   taken back to the baseline by the shift estimated at the time. Once a contrast has come
@@ -29,16 +30,23 @@ Signals on each session (after the first):
   reliably more than a dip: by ``dip_points`` on contrasts compared with themselves, by a
   whole point on contrasts not known yet (one may sit a point low and read a dip as two)
   and on a fresh drop mid-episode: drift at once. It stood at its start; during
-  a drift episode, at the lower of its start and its running level, after a session that
-  was not low (a fresh drop: it opens a new episode and is nudged too).
+  a drift episode, at the lower of its start and its running level, or at the previous
+  session if that was low and lower still (a fresh drop: it opens a new episode and is
+  nudged too); after a low session not below the running level it is the same episode.
+  Mid-episode the variance is scaled up by the relationship's own noise (``spread2``, the
+  discounted spread of known contrasts around their session, against the model's) to the
+  power ``NOISE_POWER``: a decline with many stray points reads two points down now and
+  then, a real fall moves every contrast together.
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
 - ``ceiling``: every rating so far was 5 for at least two sessions, and this
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
-  start says little about the level (ratings cannot go higher), so the relationship is
-  measured from this session on.
+  start says little about the level (ratings cannot go higher), so the start moves
+  ``CEILING_MOVE`` of the way to this session (its weight and the contrasts' references
+  kept, moved alike), and until that watch episode ends the sessions that follow still
+  set it (no ``low`` note, only a fall of ``fall_points`` held out), as the first ones do.
 
 One session alone is a drift nudge only as a ``drop``: a first low session read mostly
 against contrasts not known yet (``unknown_share`` of its weight), or after a session not
@@ -55,7 +63,7 @@ during a watch episode still nudges: the watch note is the weaker message.
 The verdict names the group that fell most (each group keeps its own discounted shift) or,
 with none yet, the lowest group of the session.
 
-The state is small and fixed in size: a few numbers, two per item (sixteen items at most
+The state is small and fixed in size: a dozen numbers, two per item (sixteen items at most
 for the rubric), two per group. Nothing re-reads old check-ins.
 
 The model does not know about the rubric: `step` takes ratings keyed by item id and the group
@@ -77,6 +85,18 @@ STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
+ALWAYS_START = 2  # the first sessions always set the start (none is held out as fallen)
+# How much of the spread of a session's known contrasts goes into the relationship's own
+# noise estimate: a check-in's two or three contrasts, a review's sixteen.
+SPREAD_WEIGHT, REVIEW_SPREAD_WEIGHT = 0.2, 0.5
+REVIEW_ITEMS = 6  # known contrasts from which a session's spread counts as a review's
+# A fresh drop mid-episode: its variance is multiplied by (the relationship's own spread
+# against the model's) to this power, so a noisier relationship needs a clearer fall.
+NOISE_POWER = 1.5
+# A ceiling note moves the start this share of the way to the dip session (one session is a
+# noisy reading of where it settled; the sessions that follow while that note's episode is
+# open move it the rest of the way).
+CEILING_MOVE = 0.5
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -107,6 +127,7 @@ class DriftState:
     ceiling: bool = True  # every rating so far was TOP
     episode: str | None = None  # "drift:<rule>" | "watch:<reason>" | None (armed)
     calm: int = 0  # calm sessions in a row during an episode
+    spread2: float = 0.0  # discounted variance of known contrasts around their session (0: none)
 
     def shift_sd(self, params: DriftParams) -> float:
         return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
@@ -132,6 +153,7 @@ class DriftState:
             "ceiling": self.ceiling,
             "episode": self.episode,
             "calm": self.calm,
+            "spread2": round(self.spread2, 6),
         }
 
     @classmethod
@@ -157,6 +179,7 @@ class DriftState:
             ceiling=bool(data.get("ceiling", False)),
             episode=episode,
             calm=int(data.get("calm", 0)),
+            spread2=float(data.get("spread2", 0.0)),  # stored before it was kept: none yet
         )
 
 
@@ -253,6 +276,16 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
     ref = min(0.0, s.shift) if s.drifting else 0.0
     fall = x.d - ref
     var = x.var + (s.shift_var if ref < 0 else 0.0)
+    if s.drifting:
+        # A fresh drop right after a low session below the running level (a false alarm's
+        # second session, an episode's level that has not caught up): measured from that
+        # session, with the running level's error (each such session moves it).
+        if s.low and s.last < ref:
+            fall, var = x.d - s.last, x.var + s.shift_var
+        # Mid-episode the margin grows with the noise this relationship has shown: a
+        # decline with many stray points reads two points down now and then; a real fall
+        # moves every contrast together.
+        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory))) ** NOISE_POWER
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -277,7 +310,9 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     low = _is_low(p, x)
     # During a drift episode a drop counts only after a session that was not low: while it
     # keeps falling (a decline, a drop that stays down) it is the same episode.
-    if low and _fell(p, s, x) and not (s.drifting and s.low):
+    # During a drift episode, after a low session that was not below the running level (a
+    # drop that stays down, a decline going on), it is the same episode: no fresh drop.
+    if low and _fell(p, s, x) and not (s.drifting and s.low and s.last >= min(0.0, s.shift)):
         found.append(DROP)
     # The dip was not made up: the session after it is reliably down too.
     if s.low and x.d <= -p.watch_points / 2 and z <= -p.z:
@@ -302,7 +337,7 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
         found.append(CEILING)
     # A low session is one after a stable run: while the start is still being set, a
     # session below the first ones is part of where the relationship starts.
-    if low and s.sessions >= p.baseline_sessions:
+    if low and not _setting_start(p, s):
         found.append(LOW)
     return found
 
@@ -318,7 +353,10 @@ def _learn(
     if s.sessions == 0:  # the first session defines the start: no shift yet
         shift = shift_var = shift_base = 0.0
     base, base_n = s.base, s.base_n
-    if s.sessions < p.baseline_sessions and not low:
+    # After a ceiling note the start is not known from above: until that watch episode ends,
+    # the sessions that follow still set it (the contrasts' references move with it).
+    settling = s.episode == f"{WATCH}:{CEILING}"
+    if _setting_start(p, s) and not low:
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
@@ -326,6 +364,8 @@ def _learn(
         # shift (else the first sessions, compared with a start of fewer items, leave it off).
         if s.sessions:
             shift += s.base - base
+        if settling:
+            s = _moved(s, base - s.base)
     items = dict(s.items)
     for item, rating in ratings.items():
         ref, m = items.get(item, (0.0, 0))
@@ -336,6 +376,7 @@ def _learn(
         a, b = groups.get(g, (0.0, 0.0))
         groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
     return DriftState(
+        spread2=_spread2(s, ratings),
         sessions=s.sessions + 1,
         base=base,
         base_n=base_n,
@@ -352,13 +393,48 @@ def _learn(
     )
 
 
-def _restart(p: DriftParams, ratings: Mapping[str, int], group_of: Mapping[str, str]) -> DriftState:
-    """A state whose start is this session: a perfect start says little about the level
-    (ratings cannot go above it), so after its first dip the relationship is measured
-    from where it settled."""
-    fresh = DriftState()
-    x = _session(p, fresh, ratings, group_of)
-    return replace(_learn(p, fresh, ratings, x, low=False), ceiling=False)
+def _setting_start(p: DriftParams, s: DriftState) -> bool:
+    """The start is still being set: its first sessions, and after a ceiling note until that
+    watch episode ends (a perfect start is not known from above)."""
+    return s.sessions < p.baseline_sessions or s.episode == f"{WATCH}:{CEILING}"
+
+
+def _spread2(s: DriftState, ratings: Mapping[str, int]) -> float:
+    """The relationship's own noise: the discounted variance of known contrasts' deviations
+    around their session's mean (a decline or a drop moves them all alike; stray points and
+    references learned off the level do not)."""
+    devs = [rating - s.items[item][0] for item, rating in ratings.items() if item in s.items]
+    if len(devs) < 2:
+        return s.spread2
+    mean = sum(devs) / len(devs)
+    var = sum((d - mean) ** 2 for d in devs) / (len(devs) - 1)
+    if not s.spread2:
+        return var
+    w = REVIEW_SPREAD_WEIGHT if len(devs) >= REVIEW_ITEMS else SPREAD_WEIGHT
+    return (1 - w) * s.spread2 + w * var
+
+
+def _moved(s: DriftState, by: float) -> DriftState:
+    """The same state with its start and every contrast's reference moved `by` points."""
+    items = {k: (ref + by, m) for k, (ref, m) in s.items.items()}
+    return replace(s, base=s.base + by, items=items)
+
+
+def _rebase(
+    p: DriftParams,
+    s: DriftState,
+    ratings: Mapping[str, int],
+    group_of: Mapping[str, str],
+    x: _Session,
+) -> DriftState:
+    """A perfect start says little about the level (ratings cannot go above it), so at its
+    first dip the start moves `CEILING_MOVE` of the way to this session: its weight and the
+    contrasts' references are kept, moved by the same amount, so a drop soon after is judged
+    against a start of several sessions, not one; the sessions until that watch episode
+    ends still set it (see `_setting_start`)."""
+    moved = replace(_moved(s, CEILING_MOVE * x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
+    y = _session(p, moved, ratings, group_of)
+    return replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
 
 
 # Groups within this many points of each other fell alike: naming one would be a guess.
@@ -416,12 +492,15 @@ def step(
     found = _signals(params, state, x, new)
     # A low session does not go into the relationship's level; while that level is still
     # being set, only a fall of `fall_points` or more is held out (see `_signals`).
-    if LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points):
+    # The first `ALWAYS_START` sessions always set it: one of them held out as "fallen" left
+    # the start one session of the highest ratings, and every session after read low.
+    held = LOW in found or DROP in found or (_is_low(params, x) and x.d <= -params.fall_points)
+    if held and state.sessions >= ALWAYS_START:
         new = _learn(params, state, ratings, x, low=True)
     drift_rule = next((r for r in found if r in (DROP, FALL, TREND, CUTOFF)), None)
     watch_reason = next((r for r in found if r in (CEILING, LOW)), None)
     if watch_reason == CEILING and drift_rule is None:
-        new = _restart(params, ratings, group_of)
+        new = _rebase(params, state, ratings, group_of, x)
     episode, calm, nudge, watch = _episode(params, state, new, found, drift_rule, watch_reason)
     new = replace(new, episode=episode, calm=calm)
     drifting = new.drifting
