@@ -77,6 +77,7 @@ STATE_VERSION = 2
 TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
+FIRM_START = 2  # sessions that always go into the start, however low
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -288,11 +289,15 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     # A decline is down the session before too; a dip comes after one that was not.
     single = low and not s.low and (x.on_base >= p.unknown_share or s.last > -p.trend_points / 2)
     made_up = s.low and not low
-    # Sustained: it was already half-way down before this session, so one dip is not a trend.
+    # Sustained: it was already half-way down before this session, so one dip is not a trend;
+    # before a first low session, `trend_lead_points` down: the sessions before it compared
+    # contrasts rated for the first time with the start, whose own error can leave the shift
+    # a third of a point low with nothing changed.
+    lead = p.trend_lead_points if low and not s.low else p.trend_points / 2
     if (
         shift <= -p.trend_points
         and shift / sd <= -p.z
-        and s.shift <= -p.trend_points / 2
+        and s.shift <= -lead
         and not (single or made_up)
     ):
         found.append(TREND)
@@ -318,7 +323,10 @@ def _learn(
     if s.sessions == 0:  # the first session defines the start: no shift yet
         shift = shift_var = shift_base = 0.0
     base, base_n = s.base, s.base_n
-    if s.sessions < p.baseline_sessions and not low:
+    # The first two sessions always set the start: held out as "fallen", a second session
+    # below a first that sat high would leave a start of one session (three items) that every
+    # later session reads low against.
+    if s.sessions < p.baseline_sessions and (not low or s.sessions < FIRM_START):
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
         base_n += n
