@@ -5,8 +5,9 @@ rated 1..5. Contrasts sit at their own levels for the same relationship, and a p
 strays a point now and then. So this model works in rating points, item by item:
 
 - The relationship's own level ``base`` is the mean rating of its first
-  ``baseline_sessions`` sessions (a session that fell ``fall_points`` is not folded in);
-  while it is being set, ``shift`` is re-expressed against it each time it moves.
+  ``baseline_sessions`` sessions (from the third, a session that fell ``fall_points`` is not
+  folded in; the first two always are); while it is being set, ``shift`` is re-expressed
+  against it each time it moves.
 - Each contrast keeps its own reference: the mean of its first ``item_memory`` ratings, each
   taken back to the baseline by the shift estimated at the time. Once a contrast has come
   round again, its deviation is ``rating - reference`` (variance ``noise^2 * (1 + 1/m)``
@@ -32,7 +33,9 @@ Signals on each session (after the first):
   a drift episode, at the lower of its start and its running level, after a session that
   was not low (a fresh drop: it opens a new episode and is nudged too).
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
-- ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
+- ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline (it
+  was already half-way down before this session; before a first low session,
+  ``trend_lead_points`` down).
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
 - ``ceiling``: every rating so far was 5 for at least two sessions, and this

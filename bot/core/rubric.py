@@ -87,7 +87,7 @@ class DriftParams:
     trend_points: float
     rearm_points: float
     rearm_sessions: int
-    trend_lead_points: float = 0.4  # see rubric.yaml; a default keeps older callers working
+    trend_lead_points: float
 
 
 @dataclass(frozen=True)
