@@ -407,3 +407,58 @@ def test_a_fresh_drop_mid_episode_needs_a_clearer_fall_on_a_noisier_relationship
     )
     _, verdict = step(PARAMS, mid_decline, dict(zip(asked, fresh, strict=True)), GROUP_OF)
     assert verdict.drifting and verdict.nudge is nudged_now
+
+
+# A relationship steady at about 3.8 whose contrasts rated at sessions 4 and 5 (the first
+# time) happen to sit lower than the first nine, then one review where every item is exactly
+# one point lower (bench signal, "one-point dip, exact", seed 13).
+_START_LOW_NEW = [
+    {"seeing_people": 3, "balancing_power": 4, "shaping_my_role": 5},
+    {"feeling_seen": 4, "power_with": 4, "getting_acquainted": 3},
+    {"investing_in_us": 4, "mutual_influence": 3, "meaning_of_success": 4},
+    {"being_involved": 3, "trust_as_partner": 4, "shared_solutions": 3},
+    {"seeing_people": 3, "my_openness": 3, "mutual_accountability": 3},
+]
+_REVIEW_DIP = {
+    **dict.fromkeys(("seeing_people", "being_involved", "mutual_influence", "my_openness"), 2),
+    **dict.fromkeys(("shared_solutions", "mutual_accountability", "getting_acquainted"), 2),
+    **dict.fromkeys(("feeling_seen", "investing_in_us", "balancing_power", "power_with"), 3),
+    **dict.fromkeys(("trust_as_partner", "client_openness", "meaning_of_success"), 3),
+    "facing_roadblocks": 3,
+    "shaping_my_role": 4,
+}
+
+
+def test_a_one_point_dip_at_the_review_after_new_contrasts_sat_low_is_a_watch_note() -> None:
+    # The sessions before the review compared new contrasts with the start and left the
+    # running level about a third of a point low: the dip must not read as a trend's next step.
+    after = {"investing_in_us": 4, "balancing_power": 4, "shaping_my_role": 5}
+    verdicts = replay(PARAMS, [*_START_LOW_NEW, _REVIEW_DIP, after], GROUP_OF)[1]
+    assert nudged(verdicts) == [] and watched(verdicts) == [6]
+
+
+def test_a_second_session_below_a_high_first_one_is_part_of_the_start() -> None:
+    # A first check-in of 5s and a second 1.3 points lower: both are where the relationship
+    # starts (not a start of three items that every later session reads low against), so a
+    # one-point dip at the review is a watch note (bench signal, exact dip, seed 13).
+    series = [
+        {"seeing_people": 5, "balancing_power": 5, "shaping_my_role": 5},
+        {"feeling_seen": 3, "power_with": 4, "getting_acquainted": 4},
+        {"investing_in_us": 4, "mutual_influence": 4, "meaning_of_success": 4},
+        {"being_involved": 3, "trust_as_partner": 4, "shared_solutions": 4},
+        {"seeing_people": 5, "my_openness": 3, "mutual_accountability": 5},
+        {
+            **dict.fromkeys(("seeing_people", "balancing_power", "shaping_my_role"), 4),
+            **dict.fromkeys(("mutual_accountability",), 4),
+            **dict.fromkeys(("feeling_seen", "being_involved", "my_openness"), 2),
+            "facing_roadblocks": 2,
+            **dict.fromkeys(("investing_in_us", "power_with", "mutual_influence"), 3),
+            **dict.fromkeys(("trust_as_partner", "client_openness", "getting_acquainted"), 3),
+            **dict.fromkeys(("meaning_of_success", "shared_solutions"), 3),
+        },
+        {"investing_in_us": 4, "balancing_power": 5, "shaping_my_role": 5},
+    ]
+    verdicts = replay(PARAMS, series, GROUP_OF)[1]
+    assert nudged(verdicts) == [] and watched(verdicts) == [6]
+    state = replay(PARAMS, series[:3], GROUP_OF)[0]
+    assert state.base == pytest.approx((15 + 11 + 12) / 9)  # the second session is in the start

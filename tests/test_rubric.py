@@ -118,6 +118,11 @@ BROKEN = [
         "drift.fall_points: must be from watch_points (0.75) to 4",
     ),
     ("trend in score units", _set(("drift", "trend_points"), 0), "drift.trend_points"),
+    (
+        "trend lead past the trend",
+        _set(("drift", "trend_lead_points"), 0.7),
+        "drift.trend_lead_points: must be greater than 0 and at most trend_points (0.6)",
+    ),
     ("item memory zero", _set(("drift", "item_memory"), 0), "drift.item_memory"),
     ("drift typo", _set(("drift", "lamda"), 0.3), "drift.lamda: unknown key"),
     ("baseline as float", _set(("drift", "baseline_sessions"), 2.5), "drift.baseline_sessions"),

@@ -38,7 +38,9 @@ Signals on each session (after the first):
   power ``NOISE_POWER``: a decline with many stray points reads two points down now and
   then, a real fall moves every contrast together.
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
-- ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline.
+- ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline (it
+  was already half-way down before this session; before a first low session,
+  ``trend_lead_points`` down).
 - ``cutoff``: the estimated level ``base + shift`` is in the transactional band (this works
   from the first session).
 - ``ceiling``: every rating so far was 5 for at least two sessions, and this
@@ -323,11 +325,15 @@ def _signals(p: DriftParams, s: DriftState, x: _Session, new: DriftState) -> lis
     # A decline is down the session before too; a dip comes after one that was not.
     single = low and not s.low and (x.on_base >= p.unknown_share or s.last > -p.trend_points / 2)
     made_up = s.low and not low
-    # Sustained: it was already half-way down before this session, so one dip is not a trend.
+    # Sustained: it was already half-way down before this session, so one dip is not a trend;
+    # before a first low session, `trend_lead_points` down: the sessions before it compared
+    # contrasts rated for the first time with the start, whose own error can leave the shift
+    # a third of a point low with nothing changed.
+    lead = p.trend_lead_points if low and not s.low else p.trend_points / 2
     if (
         shift <= -p.trend_points
         and shift / sd <= -p.z
-        and s.shift <= -p.trend_points / 2
+        and s.shift <= -lead
         and not (single or made_up)
     ):
         found.append(TREND)

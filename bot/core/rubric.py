@@ -87,6 +87,7 @@ class DriftParams:
     trend_points: float
     rearm_points: float
     rearm_sessions: int
+    trend_lead_points: float
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,7 @@ def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftPar
         "trend_points",
         "rearm_points",
         "rearm_sessions",
+        "trend_lead_points",
     )
     unit = "must be between 0 and 1"
     pts = "must be greater than 0 and at most 4 (rating points)"
@@ -325,6 +327,7 @@ def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftPar
         lambda x: 0 < x <= fall,
         f"must be greater than 0 and at most fall_points ({fall:g})",
     )
+    trend = point("trend_points")
     return DriftParams(
         cutoff=cutoff,
         noise=point("noise"),
@@ -337,9 +340,14 @@ def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftPar
         fall_points=fall,
         dip_points=dip,
         unknown_share=d.number("unknown_share", lambda x: 0 <= x <= 1, unit),
-        trend_points=point("trend_points"),
+        trend_points=trend,
         rearm_points=point("rearm_points"),
         rearm_sessions=d.integer("rearm_sessions", 1, 20),
+        trend_lead_points=d.number(
+            "trend_lead_points",
+            lambda x: 0 < x <= trend,
+            f"must be greater than 0 and at most trend_points ({trend:g})",
+        ),
     )
 
 
