@@ -404,6 +404,12 @@ SWEEP = (
     "noise=0.55",
     "rearm_sessions=1",
     "rearm_sessions=3",
+    "trend_lead_points=0.3",
+    "trend_lead_points=0.45",
+    "noise_power=1.0",
+    "noise_power=2.0",
+    "ceiling_move=0.25",
+    "ceiling_move=1.0",
 )
 SWEPT = (
     "stable 12, 20% off",

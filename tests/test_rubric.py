@@ -124,6 +124,13 @@ BROKEN = [
         "drift.trend_lead_points: must be greater than 0 and at most trend_points (0.6)",
     ),
     ("item memory zero", _set(("drift", "item_memory"), 0), "drift.item_memory"),
+    ("noise weight zero", _set(("drift", "noise_weight"), 0), "drift.noise_weight"),
+    (
+        "noise power huge",
+        _set(("drift", "noise_power"), 9),
+        "drift.noise_power: must be from 0 to 4",
+    ),
+    ("ceiling move past the dip", _set(("drift", "ceiling_move"), 1.5), "drift.ceiling_move"),
     ("drift typo", _set(("drift", "lamda"), 0.3), "drift.lamda: unknown key"),
     ("baseline as float", _set(("drift", "baseline_sessions"), 2.5), "drift.baseline_sessions"),
     ("baseline zero", _set(("drift", "baseline_sessions"), 0), "drift.baseline_sessions"),

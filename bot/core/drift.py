@@ -35,7 +35,7 @@ Signals on each session (after the first):
   nudged too); after a low session not below the running level it is the same episode.
   Mid-episode the variance is scaled up by the relationship's own noise (``spread2``, the
   discounted spread of known contrasts around their session, against the model's) to the
-  power ``NOISE_POWER``: a decline with many stray points reads two points down now and
+  power ``noise_power``: a decline with many stray points reads two points down now and
   then, a real fall moves every contrast together.
 - ``fall``:  the session after a low one is reliably down too (the dip was not made up).
 - ``trend``: ``shift <= -trend_points`` and reliably below zero: a sustained decline (it
@@ -46,7 +46,7 @@ Signals on each session (after the first):
 - ``ceiling``: every rating so far was 5 for at least two sessions, and this
   session dips below (not as far as a drift rule): room to grow, a watch note. A perfect
   start says little about the level (ratings cannot go higher), so the start moves
-  ``CEILING_MOVE`` of the way to this session (its weight and the contrasts' references
+  ``ceiling_move`` of the way to this session (its weight and the contrasts' references
   kept, moved alike), and until that watch episode ends the sessions that follow still
   set it (no ``low`` note, only a fall of ``fall_points`` held out), as the first ones do.
 
@@ -88,17 +88,9 @@ TOP = 5  # the highest rating: a ceiling start is every rating at TOP
 CEILING_SESSIONS = 2  # perfect sessions that make a ceiling start
 ONE_POINT = 1.0  # one step of the rating scale: what a one-point dip moves an item
 ALWAYS_START = 2  # the first sessions always set the start (none is held out as fallen)
-# How much of the spread of a session's known contrasts goes into the relationship's own
-# noise estimate: a check-in's two or three contrasts, a review's sixteen.
-SPREAD_WEIGHT, REVIEW_SPREAD_WEIGHT = 0.2, 0.5
-REVIEW_ITEMS = 6  # known contrasts from which a session's spread counts as a review's
-# A fresh drop mid-episode: its variance is multiplied by (the relationship's own spread
-# against the model's) to this power, so a noisier relationship needs a clearer fall.
-NOISE_POWER = 1.5
-# A ceiling note moves the start this share of the way to the dip session (one session is a
-# noisy reading of where it settled; the sessions that follow while that note's episode is
-# open move it the rest of the way).
-CEILING_MOVE = 0.5
+# Known contrasts from which a session's spread counts as a review's in the relationship's
+# own noise (`review_noise_weight` instead of `noise_weight`).
+REVIEW_ITEMS = 6
 
 DROP, FALL, TREND, CUTOFF = "drop", "fall", "trend", "cutoff"
 LOW, CEILING = "low", "ceiling"
@@ -287,7 +279,7 @@ def _fell(p: DriftParams, s: DriftState, x: _Session) -> bool:
         # Mid-episode the margin grows with the noise this relationship has shown: a
         # decline with many stray points reads two points down now and then; a real fall
         # moves every contrast together.
-        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory))) ** NOISE_POWER
+        var *= max(1.0, s.spread2 / (p.noise**2 * (1 + 1 / p.item_memory))) ** p.noise_power
     # Contrasts compared with themselves read a one-point dip as one point (below
     # `fall_points`), so `dip_points` is margin enough; contrasts not known yet may sit a
     # point low and read it as two, so on them, and on a fresh fall mid-episode, the margin
@@ -382,7 +374,7 @@ def _learn(
         a, b = groups.get(g, (0.0, 0.0))
         groups[g] = (decay * a + dev, decay * b + 1)  # a discounted mean of its deviations
     return DriftState(
-        spread2=_spread2(s, ratings),
+        spread2=_spread2(p, s, ratings),
         sessions=s.sessions + 1,
         base=base,
         base_n=base_n,
@@ -405,7 +397,7 @@ def _setting_start(p: DriftParams, s: DriftState) -> bool:
     return s.sessions < p.baseline_sessions or s.episode == f"{WATCH}:{CEILING}"
 
 
-def _spread2(s: DriftState, ratings: Mapping[str, int]) -> float:
+def _spread2(p: DriftParams, s: DriftState, ratings: Mapping[str, int]) -> float:
     """The relationship's own noise: the discounted variance of known contrasts' deviations
     around their session's mean (a decline or a drop moves them all alike; stray points and
     references learned off the level do not)."""
@@ -416,7 +408,7 @@ def _spread2(s: DriftState, ratings: Mapping[str, int]) -> float:
     var = sum((d - mean) ** 2 for d in devs) / (len(devs) - 1)
     if not s.spread2:
         return var
-    w = REVIEW_SPREAD_WEIGHT if len(devs) >= REVIEW_ITEMS else SPREAD_WEIGHT
+    w = p.review_noise_weight if len(devs) >= REVIEW_ITEMS else p.noise_weight
     return (1 - w) * s.spread2 + w * var
 
 
@@ -434,11 +426,11 @@ def _rebase(
     x: _Session,
 ) -> DriftState:
     """A perfect start says little about the level (ratings cannot go above it), so at its
-    first dip the start moves `CEILING_MOVE` of the way to this session: its weight and the
+    first dip the start moves `ceiling_move` of the way to this session: its weight and the
     contrasts' references are kept, moved by the same amount, so a drop soon after is judged
     against a start of several sessions, not one; the sessions until that watch episode
     ends still set it (see `_setting_start`)."""
-    moved = replace(_moved(s, CEILING_MOVE * x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
+    moved = replace(_moved(s, p.ceiling_move * x.d), shift=0.0, shift_var=0.0, shift_base=0.0)
     y = _session(p, moved, ratings, group_of)
     return replace(_learn(p, moved, ratings, y, low=False), ceiling=False, last=0.0)
 

@@ -88,6 +88,10 @@ class DriftParams:
     rearm_points: float
     rearm_sessions: int
     trend_lead_points: float
+    noise_weight: float
+    review_noise_weight: float
+    noise_power: float
+    ceiling_move: float
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,10 @@ def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftPar
         "rearm_points",
         "rearm_sessions",
         "trend_lead_points",
+        "noise_weight",
+        "review_noise_weight",
+        "noise_power",
+        "ceiling_move",
     )
     unit = "must be between 0 and 1"
     pts = "must be greater than 0 and at most 4 (rating points)"
@@ -348,6 +356,10 @@ def _drift(r: _Reader, bands: tuple[Band, ...], name: str = "drift") -> DriftPar
             lambda x: 0 < x <= trend,
             f"must be greater than 0 and at most trend_points ({trend:g})",
         ),
+        noise_weight=d.number("noise_weight", lambda x: 0 < x <= 1, unit),
+        review_noise_weight=d.number("review_noise_weight", lambda x: 0 < x <= 1, unit),
+        noise_power=d.number("noise_power", lambda x: 0 <= x <= 4, "must be from 0 to 4"),
+        ceiling_move=d.number("ceiling_move", lambda x: 0 <= x <= 1, unit),
     )
 
 
