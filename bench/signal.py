@@ -421,6 +421,7 @@ SWEPT = (
     "drop 1.5, recovers",
     "drop 2, recovers",
     "drop 2, blip",
+    "ceiling start, then 4-4.5",
 )
 
 
