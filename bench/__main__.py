@@ -17,7 +17,7 @@ def _signal(args: argparse.Namespace) -> Lines:
     if args.sweep:
         return signal.sweep()
     if args.seeds:
-        return signal.seeds(args.series, [int(s) for s in args.seeds.split(",")])
+        return signal.seeds(args.series, [int(s) for s in args.seeds.split(",")], args.intake)
     from bench import signal_client  # noqa: PLC0415 - the client's series and the gap
 
     lines = signal.report(signal.run(args.series, args.seed), args.series, args.seed)
@@ -58,6 +58,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10, help="seed of the signal simulation")
     parser.add_argument(
         "--seeds", help="signal: the targets on several seeds side by side, e.g. 10,11,12"
+    )
+    parser.add_argument(
+        "--intake",
+        action="store_true",
+        help="signal --seeds: what if session 1 asked all sixteen contrasts (not the yardstick)",
     )
     parser.add_argument(
         "--sweep", action="store_true", help="signal: one-parameter changes (800 series, seed 77)"

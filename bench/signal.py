@@ -124,9 +124,15 @@ def kinds() -> list[Kind]:
 
 
 def _ratings(
-    rubric: Rubric, rng: random.Random, level: float, offsets: dict[str, float], t: int, off: float
+    rubric: Rubric,
+    rng: random.Random,
+    level: float,
+    offsets: dict[str, float],
+    t: int,
+    off: float,
+    intake: bool = False,
 ) -> dict[str, int]:
-    review = t % REVIEW_EVERY == 0
+    review = t % REVIEW_EVERY == 0 or (intake and t == 1)
     asked = rubric.contrasts if review else rotation(rubric, t)
     out = {}
     for c in asked:
@@ -145,7 +151,7 @@ class Run:
 
 
 def _simulate(
-    rubric: Rubric, kind: Kind, rng: random.Random
+    rubric: Rubric, kind: Kind, rng: random.Random, intake: bool = False
 ) -> tuple[list[tuple[int, dict[str, int]]], Level, int | None]:
     level, onset = kind.make(rng)
     offsets = {c.id: rng.uniform(-0.75, 0.75) for c in rubric.contrasts}
@@ -154,7 +160,7 @@ def _simulate(
         # Never miss the session a drop or dip happens at: it is what is measured.
         if kind.missed and t != onset and rng.random() < kind.missed:
             continue
-        sessions.append((t, _ratings(rubric, rng, level(t), offsets, t, kind.off)))
+        sessions.append((t, _ratings(rubric, rng, level(t), offsets, t, kind.off, intake)))
     return sessions, level, onset
 
 
@@ -227,16 +233,17 @@ def _judge(
 
 
 def run(
-    series: int = SERIES, seed: int = 10, old_rule: bool = True
+    series: int = SERIES, seed: int = 10, old_rule: bool = True, intake: bool = False
 ) -> list[tuple[Kind, Tally, Tally]]:
-    """Every kind through the model (and, unless `old_rule` is False, the old rule)."""
+    """Every kind through the model (and, unless `old_rule` is False, the old rule).
+    `intake`: a what-if, not the issue's measurement: session 1 asks all sixteen contrasts."""
     rubric = load_rubric()
     rows = []
     for i, kind in enumerate(kinds()):
         rng = random.Random(seed * 1000 + i)
         new, old = Tally(delays=[]), Tally(delays=[])
         for _ in range(series):
-            sessions, level, onset = _simulate(rubric, kind, rng)
+            sessions, level, onset = _simulate(rubric, kind, rng, intake)
             twins = (None, None)
             if kind.measure == "dip":
                 twin = _undipped(sessions, onset)
@@ -334,12 +341,14 @@ def targets(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
     return lines
 
 
-def seeds(series: int, chosen: list[int]) -> list[str]:
+def seeds(series: int, chosen: list[int], intake: bool = False) -> list[str]:
     """The targets' lines for the model on several seeds side by side: how much of a figure
-    is the seed (`python -m bench signal --seeds 10,11,12`)."""
-    columns = [_figures(run(series, seed, old_rule=False)) for seed in chosen]
+    is the seed (`python -m bench signal --seeds 10,11,12`; `--intake`: the what-if of a
+    first session that asks all sixteen contrasts)."""
+    columns = [_figures(run(series, seed, old_rule=False, intake=intake)) for seed in chosen]
+    what_if = "; WHAT-IF: session 1 asks all sixteen contrasts" if intake else ""
     lines = [
-        f"signal targets: {series} series per kind, seeds {', '.join(map(str, chosen))}",
+        f"signal targets: {series} series per kind, seeds {', '.join(map(str, chosen))}{what_if}",
         f"{'target':<50} {'target':>8} " + " ".join(f"{f'seed {s}':>12}" for s in chosen),
     ]
     for i, (what, _names, measure, goal) in enumerate(TARGETS):
