@@ -332,6 +332,8 @@ def test_a_fall_alike_in_every_group_names_no_group():
     assert verdict.nudge and verdict.group is None
     said = views.drift_nudge(rubric, load_prompts(), _rel(), verdict.rule, verdict.group)
     assert "about equally in every area" in said.summary
+    # measured from where the relationship sits, not from the session before
+    assert "below where this relationship usually sits" in said.summary
 
 
 def test_a_fall_in_one_group_names_it():
