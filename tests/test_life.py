@@ -141,6 +141,8 @@ async def test_an_early_review_left_open_is_set_aside_and_never_blocks_the_due_o
     assert "The midway review for K is due" in out + await me.type("advance 1h")
     history = await me.type("history K")
     assert re.search(r"Reviews set aside +1\n", history) and "Reviews done        none" in history
+    # the two session check-ins, both answered: the reviews are counted on their own lines
+    assert re.search(r"Check-ins answered +2 of 2\n", history)
 
 
 async def test_an_open_early_review_becomes_the_due_one(redis, clock):
@@ -158,6 +160,7 @@ async def test_an_open_early_review_becomes_the_due_one(redis, clock):
     history = await me.type("history Kim")
     assert re.search(r"Reviews done +midway\n", history)
     assert re.search(r"Reviews set aside +none", history)
+    assert re.search(r"Check-ins answered +2 of 2\n", history)
 
 
 async def test_a_reminder_is_not_followed_by_missed_the_same_morning(redis, clock):

@@ -364,6 +364,10 @@ class Aggregate:
     # Reviews closed unanswered (set aside), counted apart from missed check-ins. Aggregates
     # written before this field have none: their set-aside reviews are in `missed`.
     set_aside: int = 0
+    # Of `sent` and `answered`, the reviews: history counts session check-ins apart from
+    # them. Aggregates written before these fields count their reviews as check-ins.
+    reviews_sent: int = 0
+    reviews_answered: int = 0
 
     RECENT = 12
     WEEKS = 13  # the digest chart's twelve weeks and the week under way
@@ -381,11 +385,22 @@ class Aggregate:
             "drift_last": self.drift_last,
             "weeks": {k: dict(v) for k, v in self.weeks.items()},
             "set_aside": self.set_aside,
+            "reviews_sent": self.reviews_sent,
+            "reviews_answered": self.reviews_answered,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Aggregate:
         return cls(**{**d, "recent": tuple(Summary.from_dict(s) for s in d.get("recent", ()))})
+
+    @property
+    def checkins_sent(self) -> int:
+        """Session check-ins sent (reviews apart)."""
+        return self.sent - self.reviews_sent
+
+    @property
+    def checkins_answered(self) -> int:
+        return self.answered - self.reviews_answered
 
     def with_summary(self, summary: Summary) -> Aggregate:
         kept = [s for s in self.recent if s.number != summary.number] + [summary]

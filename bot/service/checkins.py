@@ -122,7 +122,8 @@ async def send(ctx: Context, rel: Relationship, checkin: CheckIn) -> None:
     def sent(c: CheckIn, a: Aggregate) -> tuple[CheckIn, Aggregate] | None:
         if ref is not None and c.message_ref == ref:
             return None  # counted by an earlier run of this bookkeeping
-        return replace(c, message_ref=ref), replace(a, sent=a.sent + 1).count(week, sent=1)
+        counted = replace(a, sent=a.sent + 1, reviews_sent=a.reviews_sent + c.is_review)
+        return replace(c, message_ref=ref), counted.count(week, sent=1)
 
     done = await ctx.store.change_entry(rel.tenant, rel.id, checkin.number, sent)
     if done is None and await ctx.store.relationship(rel.tenant, rel.id, fresh=True) is None:
@@ -226,6 +227,7 @@ def _record(
     agg = replace(
         agg,
         answered=agg.answered + 1,
+        reviews_answered=agg.reviews_answered + before.is_review,
         missed=agg.missed - (late and not before.is_review),
         set_aside=max(0, agg.set_aside - (late and before.is_review)),
     )

@@ -92,7 +92,8 @@ def history_message(rubric: Rubric, prompts: Prompts, o: Overview) -> Message:
         ("Latest band", band_label(rubric, latest.overall if latest else None)),
         (
             "Check-ins answered",
-            f"{agg.answered} of {agg.sent}" + (f" ({agg.missed} missed)" if agg.missed else ""),
+            f"{agg.checkins_answered} of {agg.checkins_sent}"
+            + (f" ({agg.missed} missed)" if agg.missed else ""),
         ),
         ("Next session", _next_text(o)),
         ("Reviews done", ", ".join(review_key_text(k) for k in rel.reviews_done) or "none yet"),
