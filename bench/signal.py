@@ -328,17 +328,27 @@ def targets(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
     for what, names, measure, goal in TARGETS:
         chosen = [(n, o) for k, n, o in rows if names is None or k.name in names]
         new, old = (_measure(measure, [pair[i] for pair in chosen]) for i in (0, 1))
-        if goal is None:  # shown, no target
-            ok, shown, aim, was = None, f"{new:6.1f}%", "-", f"{old:6.1f}%"
-        elif measure == "extra":
-            ok, shown, aim, was = new <= goal, f"{new:7.0f}", f"<= {goal:g}", "    -"
-        else:
-            better = new >= goal if measure in ("hit", "early") else new <= goal
-            sign = ">=" if measure in ("hit", "early") else "<="
-            ok, shown, aim, was = better, f"{new:6.1f}%", f"{sign} {goal:g}%", f"{old:6.1f}%"
+        ok = _met(measure, new, goal)
         verdict = "" if ok is None else "ok" if ok else "MISS"
+        if measure == "extra":
+            shown, aim, was = f"{new:7.0f}", f"<= {goal:g}", "    -"
+        else:
+            shown, was = f"{new:6.1f}%", f"{old:6.1f}%"
+            aim = "-" if goal is None else f"{_sign(measure)} {goal:g}%"
         lines.append(f"{what:<50} {shown:>7} {aim:>8} {verdict:>4} {was:>7}")
     return lines
+
+
+def _sign(measure: str) -> str:
+    """How a measure meets its target: at least (hit rates) or at most (nudges, counts)."""
+    return ">=" if measure in ("hit", "early") else "<="
+
+
+def _met(measure: str, value: float, goal: float | None) -> bool | None:
+    """Whether `value` meets the target (None: shown with no target)."""
+    if goal is None:
+        return None
+    return value >= goal if _sign(measure) == ">=" else value <= goal
 
 
 def seeds(series: int, chosen: list[int], intake: bool = False) -> list[str]:
@@ -352,7 +362,7 @@ def seeds(series: int, chosen: list[int], intake: bool = False) -> list[str]:
         f"{'target':<50} {'target':>8} " + " ".join(f"{f'seed {s}':>12}" for s in chosen),
     ]
     for i, (what, _names, measure, goal) in enumerate(TARGETS):
-        aim = "-" if goal is None else f"{'>=' if measure in ('hit', 'early') else '<='} {goal:g}"
+        aim = "-" if goal is None else f"{_sign(measure)} {goal:g}"
         lines.append(f"{what:<50} {aim:>8} " + " ".join(f"{col[i]:>12}" for col in columns))
     return lines
 
@@ -362,10 +372,8 @@ def _figures(rows: list[tuple[Kind, Tally, Tally]]) -> list[str]:
     out = []
     for _what, names, measure, goal in TARGETS:
         value = _measure(measure, [n for k, n, _o in rows if names is None or k.name in names])
-        up = measure in ("hit", "early")
-        missed = goal is not None and (value < goal if up else value > goal)
         shown = f"{value:.0f}" if measure == "extra" else f"{value:.1f}%"
-        out.append(f"{'MISS ' if missed else ''}{shown}")
+        out.append(f"{'MISS ' if _met(measure, value, goal) is False else ''}{shown}")
     return out
 
 

@@ -7,13 +7,13 @@ import html
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from axe_playwright_python.async_playwright import Axe
 
 from bot.config import Settings
 from bot.core.messages import Image
 from bot.web import create_app
 from tests.service_helpers import DM, actor, answers, drain, make_service
+from tests.serving import serving
 from tests.test_chart_delivery import CountingRenderer
 
 
@@ -22,15 +22,9 @@ async def app_url(redis, clock) -> AsyncIterator[tuple]:
     rapport, outbox = await make_service(redis, clock)
     renderer = CountingRenderer()
     rapport.ctx.charts.renderer = renderer
-    runner = web.AppRunner(create_app(rapport, Settings()))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    base = f"http://127.0.0.1:{port}"
-    rapport.ctx.charts.public_url = base  # this machine is the "public" server here
-    yield rapport, outbox, base
-    await runner.cleanup()
+    async with serving(create_app(rapport, Settings())) as base:
+        rapport.ctx.charts.public_url = base  # this machine is the "public" server here
+        yield rapport, outbox, base
     renderer.close()
 
 

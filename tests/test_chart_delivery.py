@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from PIL import Image as PILImage
 
 from bot.core.messages import Image
@@ -20,6 +19,7 @@ from bot.service import charts as service_charts
 from bot.store import keys
 from bot.web import create_app
 from tests.service_helpers import CHANNEL, DM, actor, answers, drain, make_service
+from tests.serving import serving
 
 PUBLIC = "https://rapport.example.org"
 
@@ -65,14 +65,8 @@ async def served(redis, clock, renderer) -> AsyncIterator[tuple]:
     rapport, outbox = await _service(redis, clock, renderer, public_url=PUBLIC)
     from bot.config import Settings  # noqa: PLC0415
 
-    runner = web.AppRunner(create_app(rapport, Settings()))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as http:
-        yield rapport, outbox, f"http://127.0.0.1:{port}", http
-    await runner.cleanup()
+    async with serving(create_app(rapport, Settings())) as base, aiohttp.ClientSession() as http:
+        yield rapport, outbox, base, http
 
 
 def _image(message) -> Image:

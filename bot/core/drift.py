@@ -127,6 +127,11 @@ class DriftState:
         return math.sqrt(self.shift_var + self.shift_base**2 * _base_var(params, self))
 
     @property
+    def settling(self) -> bool:
+        """A ceiling note's watch episode is open: the start is still being set."""
+        return self.episode == f"{WATCH}:{CEILING}"
+
+    @property
     def drifting(self) -> bool:
         return self.episode is not None and self.episode.startswith(DRIFT)
 
@@ -351,9 +356,6 @@ def _learn(
     if s.sessions == 0:  # the first session defines the start: no shift yet
         shift = shift_var = shift_base = 0.0
     base, base_n = s.base, s.base_n
-    # After a ceiling note the start is not known from above: until that watch episode ends,
-    # the sessions that follow still set it (the contrasts' references move with it).
-    settling = s.episode == f"{WATCH}:{CEILING}"
     if _setting_start(p, s) and not low:
         n = len(ratings)
         base = (base * base_n + sum(ratings.values())) / (base_n + n)
@@ -362,7 +364,9 @@ def _learn(
         # shift (else the first sessions, compared with a start of fewer items, leave it off).
         if s.sessions:
             shift += s.base - base
-        if settling:
+        # After a ceiling note the start is not known from above: until that watch episode
+        # ends, the sessions that follow still set it (the contrasts' references move with it).
+        if s.settling:
             s = _moved(s, base - s.base)
     items = dict(s.items)
     for item, rating in ratings.items():
@@ -394,7 +398,7 @@ def _learn(
 def _setting_start(p: DriftParams, s: DriftState) -> bool:
     """The start is still being set: its first sessions, and after a ceiling note until that
     watch episode ends (a perfect start is not known from above)."""
-    return s.sessions < p.baseline_sessions or s.episode == f"{WATCH}:{CEILING}"
+    return s.sessions < p.baseline_sessions or s.settling
 
 
 def _spread2(p: DriftParams, s: DriftState, ratings: Mapping[str, int]) -> float:

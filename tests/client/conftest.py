@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.core.clock import ManualClock
 from bot.core.messages import Link, Message
@@ -16,6 +15,7 @@ from bot.service.app import Rapport
 from bot.store.server import free_port
 from bot.web import create_app
 from tests.service_helpers import DM, Outbox, actor, drain, make_service
+from tests.serving import serving
 
 
 @dataclass
@@ -64,13 +64,12 @@ FOUR = {"perspectives": "4", "power": "3", "problem_solving": "5", "helped": "4"
 async def site(redis, clock) -> AsyncIterator[Site]:
     port = free_port()
     rapport, outbox = await make_service(redis, clock, public_url=f"http://127.0.0.1:{port}")
-    runner = web.AppRunner(create_app(rapport, rapport_settings(port)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     jar = aiohttp.CookieJar(unsafe=True)  # keep cookies for an IP address host
-    async with aiohttp.ClientSession(cookie_jar=jar) as http:
-        yield Site(rapport, outbox, clock, f"http://127.0.0.1:{port}", http)
-    await runner.cleanup()
+    async with (
+        serving(create_app(rapport, rapport_settings(port)), port) as base,
+        aiohttp.ClientSession(cookie_jar=jar) as http,
+    ):
+        yield Site(rapport, outbox, clock, base, http)
 
 
 def rapport_settings(port: int):

@@ -13,6 +13,7 @@ from bot.store import keys
 from bot.web import PAGE_HEADERS
 from tests.client.conftest import FOUR, Site
 from tests.service_helpers import drain
+from tests.serving import serving
 
 GONE = "no longer open"
 UNKNOWN = "find this page"
@@ -286,7 +287,6 @@ async def test_an_answer_racing_a_forget_writes_nothing(site: Site) -> None:
 async def test_storage_away_is_a_friendly_503_not_a_stack_trace(redis, clock) -> None:
     import aiohttp
     import redis.asyncio as aioredis
-    from aiohttp import web
 
     from bot.store.server import free_port
     from bot.web import create_app
@@ -302,11 +302,12 @@ async def test_storage_away_is_a_friendly_503_not_a_stack_trace(redis, clock) ->
     dead = aioredis.from_url(f"redis://127.0.0.1:{free_port()}", decode_responses=True)
     rapport.ctx.client.store.redis = dead  # the page's Redis goes away
     rapport.ctx.store.redis = dead
-    runner = web.AppRunner(create_app(rapport, rapport_settings(port)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
+        async with (
+            serving(create_app(rapport, rapport_settings(port)), port),
+            aiohttp.ClientSession() as http,
+            http.get(url) as response,
+        ):
             body = await response.text()
             assert response.status == 503 and "try again in a minute" in body
             assert response.headers["Retry-After"] == "30"
@@ -315,5 +316,4 @@ async def test_storage_away_is_a_friendly_503_not_a_stack_trace(redis, clock) ->
                 == PAGE_HEADERS["Content-Security-Policy"]
             )
     finally:
-        await runner.cleanup()
         await dead.aclose()

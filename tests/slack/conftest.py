@@ -13,7 +13,7 @@ from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackUser
 from bot.channels.slack import EVENTS_PATH, mount, web_client
 from bot.config import Settings
 from bot.core.clock import ManualClock
-from bot.store.server import free_port
+from tests.serving import serving
 
 
 @pytest.fixture
@@ -58,12 +58,8 @@ async def bot_url(rapport, slack_settings: Settings) -> AsyncIterator[str]:
     """The bot's real aiohttp app, Slack mounted on it, on a free port (no send pacing)."""
     app = web.Application()
     mount(app, rapport, slack_settings, pace=0)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield f"{base}{EVENTS_PATH}"
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from bot.channels.slack import EVENTS_PATH, mount
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.store.crypto import TextCipher
-from bot.store.server import free_port
+from tests.serving import serving
 
 KEY = Fernet.generate_key().decode()
 ACME = Workspace(team="T0ACME", name="Acme")
@@ -55,12 +55,8 @@ async def multi(multi_settings: Settings, clock: ManualClock, redis: aioredis.Re
 async def base_url(multi, multi_settings: Settings) -> AsyncIterator[str]:
     app = web.Application()
     mount(app, multi, multi_settings, pace=0)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield base
 
 
 async def install(

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aiohttp import web
 from fake_slack import FakeSlack, SlackUser
 from slack_steps import said
 
 from bot.config import Settings, from_env
-from bot.store.server import free_port
 from bot.web import create_app
+from tests.serving import serving
 
 
 async def test_one_server_serves_slack_and_health(
     rapport, slack_settings: Settings, fake_slack: FakeSlack, http
 ) -> None:
-    runner = web.AppRunner(create_app(rapport, slack_settings))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        base = f"http://127.0.0.1:{port}"
+    async with serving(create_app(rapport, slack_settings)) as base:
         async with http.get(f"{base}/healthz") as resp:
             assert resp.status == 200
         alice = SlackUser(fake_slack, f"{base}/slack/events", "UALICE", http)
         assert "history" in said(await alice.ask("help"))
         assert fake_slack.called("auth.test")  # bolt checked the token against SLACK_API_URL
-    finally:
-        await runner.cleanup()
 
 
 def test_slack_is_off_without_credentials_and_socket_mode_with_an_app_token() -> None:

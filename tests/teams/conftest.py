@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.config import Settings
 from bot.service.app import build
 from bot.web import create_app
+from tests.serving import serving
 
 from .connector import FakeConnector
 from .harness import TeamsBot
@@ -40,13 +40,5 @@ async def serve_teams(
 ) -> AsyncIterator[TeamsBot]:
     """Rapport built with `settings`, its aiohttp app on a free loopback port."""
     rapport = await build(settings, clock, redis)
-    runner = web.AppRunner(create_app(rapport, settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield TeamsBot(f"http://127.0.0.1:{port}/api/messages", http, rapport, connector, clock)
-    finally:
-        await runner.cleanup()
+    async with serving(create_app(rapport, settings)) as base, aiohttp.ClientSession() as http:
+        yield TeamsBot(f"{base}/api/messages", http, rapport, connector, clock)

@@ -12,7 +12,6 @@ from pathlib import Path
 import aiohttp
 import jwt
 import pytest
-from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.channels.teams import create_adapter
@@ -25,6 +24,7 @@ from bot.service.app import build
 from bot.store.server import free_port
 from bot.web import create_app
 from tests.faults.procs import BotProcess, until
+from tests.serving import serving
 
 from .activities import TENANT, activity, personal_conversation, user
 from .connector import FakeConnector
@@ -133,15 +133,6 @@ async def test_local_mode_warns_at_start_and_listens_on_loopback_only(redis_serv
         bot.stop()
 
 
-async def _serve(rapport, settings: Settings):
-    runner = web.AppRunner(create_app(rapport, settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/api/messages"
-
-
 def _forged_token(service_url: str) -> str:
     """A JWT that says all the right things but is signed by a key Microsoft never issued."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -158,19 +149,16 @@ async def test_with_credentials_an_unsigned_or_forged_activity_gets_401_and_no_c
     redis, clock, connector: FakeConnector
 ):
     rapport = await build(CREDENTIALS, clock, redis)
-    runner, url = await _serve(rapport, CREDENTIALS)
     body = activity(
         connector.url, sender=user(1), conversation=personal_conversation(1), text="list"
     )
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url, json=body) as resp:
-                assert resp.status == 401
-            forged = {"Authorization": f"Bearer {_forged_token(connector.url)}"}
-            async with http.post(url, json=body, headers=forged) as resp:
-                assert resp.status == 401
-    finally:
-        await runner.cleanup()
+    async with serving(create_app(rapport, CREDENTIALS)) as base, aiohttp.ClientSession() as http:
+        url = f"{base}/api/messages"
+        async with http.post(url, json=body) as resp:
+            assert resp.status == 401
+        forged = {"Authorization": f"Bearer {_forged_token(connector.url)}"}
+        async with http.post(url, json=body, headers=forged) as resp:
+            assert resp.status == 401
     assert connector.posted == [] and connector.created == []  # nothing went to its serviceUrl
     who = await rapport.ctx.store.practitioner(f"teams:{TENANT}", "aad-1")
     assert who.address is None  # and it was not remembered for later posts either

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -31,7 +31,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.core.tenants import slack_tenant
-from bot.store.installations import STATE_SECONDS, RedisInstallationStore
+
+if TYPE_CHECKING:  # built by the service (`Rapport.slack_stores`) and handed in
+    from bot.store.installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ def oauth_flow(
         callback_options=_callbacks(rapport),
         installation_store=store,
         state_store=states,
-        state_expiration_seconds=STATE_SECONDS,
+        state_expiration_seconds=states.expiration_seconds,  # the state store's own
         token_rotation_expiration_minutes=ROTATE_MINUTES,
         logger=bolt_log,
     )

@@ -234,16 +234,19 @@ def _withheld_text(question: TextQuestion) -> list[dict[str, Any]]:
     shown = escape_markdown(_preview(question.initial or ""))
     return [
         _text_block(f"{KEPT_WORD} {shown}", isSubtle=True, spacing="Small"),
-        {
-            "type": "Input.Text",
-            "id": question.id,
-            "label": question.prompt,
-            "isMultiline": question.multiline,
-            "maxLength": min(question.max_length, 3000),
-            "isRequired": question.required,
-            "placeholder": "Type here to replace it",
-        },
+        {**_text_input(question), "placeholder": "Type here to replace it"},
     ]
+
+
+def _text_input(question: TextQuestion) -> dict[str, Any]:
+    return {
+        "type": "Input.Text",
+        "id": question.id,
+        "label": question.prompt,
+        "isMultiline": question.multiline,
+        "maxLength": min(question.max_length, 3000),
+        "isRequired": question.required,
+    }
 
 
 def form_body(
@@ -280,14 +283,7 @@ def form_body(
             *notes, item = _withheld_text(question)
             body.extend(notes)
         elif isinstance(question, TextQuestion):
-            item = {
-                "type": "Input.Text",
-                "id": question.id,
-                "label": question.prompt,
-                "isMultiline": question.multiline,
-                "maxLength": min(question.max_length, 3000),
-                "isRequired": question.required,
-            }
+            item = _text_input(question)
             if question.initial:
                 item["value"] = question.initial
         else:  # pragma: no cover - Question is a closed union
