@@ -99,6 +99,20 @@ async def slack_service(
     return rapport, client
 
 
+@asynccontextmanager
+async def services(
+    url: str, slack: FakeSlack, clock: ManualClock, tmp_path: Path, n: int
+) -> AsyncIterator[tuple[tuple[Rapport, aioredis.Redis], ...]]:
+    """`n` services on the Redis at `url` (web and worker processes, each its own pool);
+    their connections are closed after."""
+    made = [await slack_service(url, slack, clock, tmp_path) for _ in range(n)]
+    try:
+        yield tuple(made)
+    finally:
+        for _rapport, client in made:
+            await client.aclose()
+
+
 def me(user: str = "UALICE") -> Actor:
     return Actor(TENANT, user, "Europe/Berlin")
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.core.clock import ManualClock
-from tests.faults.placed import DM, START, me, own_redis, slack_service
+from tests.faults.placed import DM, START, me, own_redis, services
 from tests.faults.procs import TENANT
 from tests.service_helpers import answers
 
@@ -25,9 +25,10 @@ async def _forms(web, worker, slack, n: int):
 
 async def test_two_checkins_answered_at_once_on_two_processes_are_both_counted(slack, tmp_path):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, _faults):
-        one, c1 = await slack_service(server.url, slack, clock, tmp_path)
-        two, c2 = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, _faults),
+        services(server.url, slack, clock, tmp_path, 2) as ((one, _), (two, _)),
+    ):
         await one.command(me(), "add Sam", DM)
         rid = (await one.ctx.store.find(TENANT, "UALICE", "sam")).id
         first, second = await _forms(one, two, slack, 2)
@@ -45,15 +46,14 @@ async def test_two_checkins_answered_at_once_on_two_processes_are_both_counted(s
         assert sorted(s.number for s in agg.recent) == [1, 2]
         assert sum(row.get("answered", 0) for row in agg.weeks.values()) == 2
         assert agg.sent == 2
-        await c1.aclose()
-        await c2.aclose()
 
 
 async def test_one_form_submitted_twice_at_once_steps_drift_once(slack, tmp_path):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, _faults):
-        one, c1 = await slack_service(server.url, slack, clock, tmp_path)
-        two, c2 = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, _faults),
+        services(server.url, slack, clock, tmp_path, 2) as ((one, _), (two, _)),
+    ):
         await one.command(me(), "add Sam", DM)
         rid = (await one.ctx.store.find(TENANT, "UALICE", "sam")).id
         for _ in range(4):  # steady at the top
@@ -74,5 +74,3 @@ async def test_one_form_submitted_twice_at_once_steps_drift_once(slack, tmp_path
         assert agg.answered == 5
         stored = await one.ctx.store.checkin(TENANT, rid, 5)
         assert stored.edited_at is not None  # the later one is an edit of the earlier
-        await c1.aclose()
-        await c2.aclose()

@@ -14,7 +14,7 @@ from bot.service import due
 from bot.store import keys
 from bot.store.queue import Job
 from bot.store.repository import Tx
-from tests.faults.placed import DM, START, me, naming, own_redis, slack_service
+from tests.faults.placed import DM, START, me, naming, own_redis, services
 from tests.faults.procs import TENANT, until
 from tests.service_helpers import actor, make_service
 
@@ -29,9 +29,10 @@ async def _forget(rapport, alias: str = "Sam") -> str:
 
 async def test_forget_pressed_while_its_checkin_is_being_sent_leaves_nothing(slack, tmp_path):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, _faults):
-        worker, wclient = await slack_service(server.url, slack, clock, tmp_path)
-        web, client = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, _faults),
+        services(server.url, slack, clock, tmp_path, 2) as ((worker, _), (web, client)),
+    ):
         await web.command(me(), "add Sam every=weekly start=2026-03-24 08:00", DM)
         await web.command(me(), "add Kim", DM)
         rid = (await web.ctx.store.find(TENANT, "UALICE", "sam")).id
@@ -50,15 +51,14 @@ async def test_forget_pressed_while_its_checkin_is_being_sent_leaves_nothing(sla
         assert len(slack.checkins_to("UALICE")) == 1  # the one Slack had taken already
         assert await naming(client, rid) == []
         assert "Kim" in (await web.command(me(), "list", DM)).summary
-        await client.aclose()
-        await wclient.aclose()
 
 
 async def test_forget_between_a_workers_prefetch_and_its_hold_is_not_an_error(slack, tmp_path):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, _faults):
-        worker, wclient = await slack_service(server.url, slack, clock, tmp_path)
-        web, client = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, _faults),
+        services(server.url, slack, clock, tmp_path, 2) as ((worker, _), (web, client)),
+    ):
         await web.command(me(), "add Sam every=weekly start=2026-03-24 12:00", DM)
         rid = (await web.ctx.store.find(TENANT, "UALICE", "sam")).id
         job_id = next(j for j in await client.hkeys(keys.QUEUE_JOBS) if j.startswith("session:"))
@@ -76,8 +76,6 @@ async def test_forget_between_a_workers_prefetch_and_its_hold_is_not_an_error(sl
         assert slack.checkins_to("UALICE") == []
         assert await naming(client, rid) == []
         assert datetime.now(UTC)  # the handler returned: no ValueError
-        await client.aclose()
-        await wclient.aclose()
 
 
 async def test_a_forget_interrupted_after_its_first_write_is_finished_at_night(redis, clock):

@@ -15,7 +15,7 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.store import keys
-from tests.faults.placed import DM, START, me, own_redis, slack_service
+from tests.faults.placed import DM, START, me, own_redis, services
 from tests.faults.procs import TENANT, until
 
 pytestmark = pytest.mark.slow
@@ -38,8 +38,10 @@ async def _finish(run: asyncio.Task) -> None:
 
 async def test_a_reminder_accepted_before_a_network_blip_is_sent_once(slack, tmp_path):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, faults):
-        rapport, client = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, faults),
+        services(server.url, slack, clock, tmp_path, 1) as ((rapport, client),),
+    ):
         await rapport.command(me(), "add Sam", DM)
         await rapport.command(me(), "log Sam", DM)
         assert await rapport.run_due() == 1  # the check-in DM
@@ -67,7 +69,6 @@ async def test_a_reminder_accepted_before_a_network_blip_is_sent_once(slack, tmp
         assert len(reminders) == 1, [m.text for m in reminders]
         checkin = await rapport.ctx.store.checkin(TENANT, rid, 1)
         assert checkin.reminders == 1
-        await client.aclose()
 
 
 def _after(due: float) -> datetime:
@@ -82,8 +83,10 @@ async def test_a_session_checkin_accepted_before_redis_fills_up_keeps_its_follow
     slack, tmp_path
 ):
     clock = ManualClock(START)
-    async with own_redis(tmp_path) as (server, faults):
-        rapport, client = await slack_service(server.url, slack, clock, tmp_path)
+    async with (
+        own_redis(tmp_path) as (server, faults),
+        services(server.url, slack, clock, tmp_path, 1) as ((rapport, client),),
+    ):
         await rapport.command(me(), "add Sam every=weekly start=2026-03-24 10:30", DM)
         rid = (await rapport.ctx.store.find(TENANT, "UALICE", "sam")).id
         session = f"session:{TENANT}:{rid}:1"
@@ -107,4 +110,3 @@ async def test_a_session_checkin_accepted_before_redis_fills_up_keeps_its_follow
         jobs = await client.hkeys(keys.QUEUE_JOBS)
         assert f"remind:{TENANT}:{rid}:1" in jobs and f"missed:{TENANT}:{rid}:1" in jobs
         assert (await rapport.ctx.store.aggregate(TENANT, rid)).sent == 1
-        await client.aclose()
